@@ -65,3 +65,15 @@ func (m *Manager) emit(e Event) {
 	}
 	m.cfg.OnEvent(e)
 }
+
+// TeeEvents returns an OnEvent hook that calls each non-nil hook in turn,
+// for a Manager that reports to several places (logs, metrics, alerts).
+func TeeEvents(hooks ...func(Event)) func(Event) {
+	return func(e Event) {
+		for _, h := range hooks {
+			if h != nil {
+				h(e)
+			}
+		}
+	}
+}
