@@ -52,13 +52,12 @@ type Status struct {
 
 // Counters count what a Manager did since New.
 type Counters struct {
-	Mints             int64 `json:"mints"`              // tokens minted by this Manager
-	StoreHits         int64 `json:"store_hits"`         // tokens taken from the Store instead of minting
-	RefreshFailures   int64 `json:"refresh_failures"`   // failed refreshes
-	Retries401        int64 `json:"retries_401"`        // requests retried after a 401
-	FallbackUses      int64 `json:"fallback_uses"`      // times the fallback token was served
-	Validations       int64 `json:"validations"`        // Validate calls that found the token working
+	Mints             int64 `json:"mints"`               // tokens minted by this Manager
+	StoreHits         int64 `json:"store_hits"`          // tokens taken from the Store instead of minting
+	RefreshFailures   int64 `json:"refresh_failures"`    // failed refreshes
+	Retries401        int64 `json:"retries_401"`         // requests retried after a 401
+	FallbackUses      int64 `json:"fallback_uses"`       // times the fallback token was served
+	Validations       int64 `json:"validations"`         // Validate calls that found the token working
 	ValidationFailure int64 `json:"validation_failures"` // Validate calls that did not
-	StoreErrors       int64 `json:"store_errors"`       // failed Store operations
+	StoreErrors       int64 `json:"store_errors"`        // failed Store operations
 }
-
