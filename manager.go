@@ -310,3 +310,47 @@ func (m *Manager) Status() Status {
 		(s.State == StateExpired && e.tok.valid(now))
 	return s
 }
+
+// Sync takes the Store's token if it is valid and expires later than the
+// Manager's, without contacting eBay. A process that only reports on a token
+// another process keeps fresh (ebaytoken status) calls it before Status.
+func (m *Manager) Sync(ctx context.Context) error {
+	tok, err := m.store.Load(ctx, m.key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		m.storeOK()
+		return nil
+	case err != nil:
+		m.storeFailed("load", err)
+		return err
+	}
+	m.storeOK()
+	if !tok.valid(m.now()) {
+		return nil
+	}
+	cur := m.cur.Load()
+	if cur != nil && !newerThan(tok, cur.tok) {
+		return nil
+	}
+	m.cur.CompareAndSwap(cur, m.newEntry(tok, false))
+	return nil
+}
+
+// RefreshIfDue refreshes the token if it is inside the refresh window (or
+// there is none), waits for that refresh bounded by ctx, and returns the
+// current token. Unlike Token it reports a failed refresh as an error
+// instead of serving the old token or the fallback. It tells whether it
+// refreshed.
+func (m *Manager) RefreshIfDue(ctx context.Context) (tok *Token, refreshed bool, err error) {
+	if err := m.Sync(ctx); err != nil && ctx.Err() != nil {
+		return nil, false, err
+	}
+	if e := m.cur.Load(); e != nil && (e.refreshAt.IsZero() || m.now().Before(e.refreshAt)) {
+		return e.tok, false, nil
+	}
+	e, err := m.await(ctx, m.startRefresh(false, ""))
+	if err != nil {
+		return nil, false, err
+	}
+	return e.tok, true, nil
+}

@@ -463,3 +463,40 @@ func TestTokenNeverPrintsSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestSyncAndRefreshIfDue(t *testing.T) {
+	store := ebayauth.NewMemoryStore()
+	f := newFixture(t, func(c *ebayauth.Config) { c.Store = store })
+	reader := newFixtureOn(t, f, func(c *ebayauth.Config) { c.Store = store })
+
+	tok, refreshed, err := f.m.RefreshIfDue(context.Background())
+	if err != nil || !refreshed {
+		t.Fatalf("first RefreshIfDue = %v, %v; want a refresh", refreshed, err)
+	}
+	if _, refreshed, _ := f.m.RefreshIfDue(context.Background()); refreshed {
+		t.Error("RefreshIfDue refreshed a fresh token")
+	}
+	// Another process's view: Sync takes the stored token without minting.
+	if s := reader.m.Status(); s.State != ebayauth.StateNone {
+		t.Fatalf("reader state before Sync = %s", s.State)
+	}
+	if err := reader.m.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := reader.m.Status(); s.State != ebayauth.StateFresh || s.Fingerprint != tok.Fingerprint() {
+		t.Errorf("reader after Sync: %s %s; want fresh %s", s.State, s.Fingerprint, tok.Fingerprint())
+	}
+	if got := f.srv.TotalTokenRequests(); got != 1 {
+		t.Errorf("token requests = %d; want 1", got)
+	}
+	// Inside the window RefreshIfDue mints and waits for it; a failure is an error.
+	f.clock.Set(tok.Expiry.Add(-59 * time.Minute))
+	f.srv.FailNext(1, http.StatusBadGateway, "")
+	if _, _, err := f.m.RefreshIfDue(context.Background()); err == nil {
+		t.Error("RefreshIfDue hid a failed refresh")
+	}
+	f.clock.Advance(2 * time.Minute) // past the backoff
+	if tok2, refreshed, err := f.m.RefreshIfDue(context.Background()); err != nil || !refreshed || tok2.AccessToken == tok.AccessToken {
+		t.Errorf("RefreshIfDue in the window = %v, %v; want a new token", refreshed, err)
+	}
+}

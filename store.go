@@ -2,6 +2,7 @@ package ebayauth
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -51,12 +52,13 @@ var (
 	_ Locker = (*MemoryStore)(nil)
 )
 
-// NewMemoryStore returns an empty MemoryStore. Expired entries are purged
-// every ten minutes.
+// NewMemoryStore returns an empty MemoryStore. It starts no goroutine:
+// expired entries are never returned and are replaced by the next Save or
+// Lock of their key (a Manager uses one key).
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		tokens: gocache.New(gocache.NoExpiration, 10*time.Minute),
-		locks:  gocache.New(gocache.NoExpiration, 10*time.Minute),
+		tokens: gocache.New(gocache.NoExpiration, 0),
+		locks:  gocache.New(gocache.NoExpiration, 0),
 	}
 }
 
@@ -110,6 +112,11 @@ type memLock struct{ _ byte } // not zero-size: each lock needs its own address
 func (s *MemoryStore) Lock(ctx context.Context, key string, lease time.Duration) (func(context.Context) error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if lease <= 0 {
+		// go-cache would take a zero or negative duration to mean "never
+		// expires", and the key would stay locked for good.
+		return nil, fmt.Errorf("ebayauth: lock lease %v is not positive", lease)
 	}
 	owner := new(memLock)
 	if err := s.locks.Add(key, owner, lease); err != nil {
