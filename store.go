@@ -32,7 +32,7 @@ type Store interface {
 // mint a token for a key, so that a fleet mints one token per rotation.
 //
 // Lock returns ErrLocked at once if another holder has the lock; it does not
-// wait. The lock lapses by itself after lease, so a holder that dies does not
+// wait. A lease that is not positive is an error. The lock lapses by itself after lease, so a holder that dies does not
 // block the others for longer than that. unlock releases the lock only if it
 // is still the caller's.
 type Locker interface {
@@ -80,6 +80,9 @@ func (s *MemoryStore) Save(ctx context.Context, key string, tok *Token) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if tok == nil {
+		return fmt.Errorf("ebayauth: MemoryStore.Save: nil token")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, ok := s.tokens.Get(key); ok && newerThan(v.(*Token), tok) {
@@ -119,7 +122,10 @@ func (s *MemoryStore) Lock(ctx context.Context, key string, lease time.Duration)
 		return nil, fmt.Errorf("ebayauth: lock lease %v is not positive", lease)
 	}
 	owner := new(memLock)
-	if err := s.locks.Add(key, owner, lease); err != nil {
+	s.mu.Lock() // with unlock's check-and-delete, so a lapsed holder cannot delete a new lock
+	err := s.locks.Add(key, owner, lease)
+	s.mu.Unlock()
+	if err != nil {
 		return nil, ErrLocked
 	}
 	return func(context.Context) error {

@@ -1,0 +1,52 @@
+package filestore_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/filestore"
+)
+
+func Example() {
+	dir, err := os.MkdirTemp("", "ebayauth-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	// Most programs use filestore.Default(), in the user's cache directory.
+	s, err := filestore.New(filepath.Join(dir, "tokens.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	key := "3f1c0b5e" // ebayauth derives keys from the app and grant
+	err = s.Save(ctx, key, &ebayauth.Token{
+		AccessToken: "v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sI...",
+		TokenType:   "User Access Token",
+		Expiry:      time.Now().Add(2 * time.Hour),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A token that expires sooner does not replace it.
+	err = s.Save(ctx, key, &ebayauth.Token{AccessToken: "older", Expiry: time.Now().Add(time.Hour)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := s.Load(ctx, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fi, err := os.Stat(s.Path())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.TokenType, tok.AccessToken[:10], fi.Mode().Perm())
+	// Output: User Access Token v^1.1#i^1# -rw-------
+}

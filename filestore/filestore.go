@@ -1,0 +1,390 @@
+// Package filestore is an ebayauth.Store and ebayauth.Locker kept in one
+// JSON file, so that the processes of one machine (a CLI run from cron, a
+// few workers) share their tokens and mint one token per rotation.
+//
+// The file maps each key to its token, and each locked key to its holder:
+//
+//	{
+//	  "tokens": {
+//	    "<key>": {"access_token": "...", "token_type": "User Access Token",
+//	              "expiry": "2025-01-02T15:04:05Z", "refresh_token": "...",
+//	              "refresh_token_expiry": "2026-07-02T15:04:05Z"}
+//	  },
+//	  "locks": {"<key>": {"holder": "<random id>", "until": "2025-01-02T14:05:00Z"}}
+//	}
+//
+// It holds credentials in clear, so it is created with mode 0600 (and its
+// directory, if filestore creates it, with 0700). Every change reads the
+// file, changes it and writes a new file that replaces the old one by
+// rename, holding an exclusive lock on a companion file, path+".lock", for
+// the duration (github.com/gofrs/flock: flock(2) on Unix, LockFileEx on
+// Windows). Readers take no lock: they see the old file or the new one,
+// never a mix. A file that does not parse is treated as empty, with a
+// warning, and replaced at the next change. Expired tokens and lapsed locks
+// are dropped from the file whenever it is written.
+//
+// The file lock is advisory and local: a file on a network file system
+// shared by several machines is not supported.
+package filestore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/ebayauth/ebayauth"
+)
+
+// lockRetry is how often a change waits again for the file lock while
+// another process holds it.
+const lockRetry = 5 * time.Millisecond
+
+// Store is an ebayauth.Store and ebayauth.Locker kept in a JSON file. Make
+// one with New or Default; the zero value is not usable. It is safe for
+// concurrent use, and several Stores, in one process or in several, may
+// share a file.
+type Store struct {
+	path string
+	log  *slog.Logger
+	turn chan struct{} // holds a value while a goroutine of this Store changes the file
+}
+
+var (
+	_ ebayauth.Store  = (*Store)(nil)
+	_ ebayauth.Locker = (*Store)(nil)
+)
+
+// An Option configures a Store.
+type Option func(*Store)
+
+// WithLogger sets the logger that reports a file that does not parse. By
+// default nothing is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// New returns a Store kept in the file at path. It creates the file's
+// directory (mode 0700) if it is missing, but not the file, which the first
+// Save creates.
+func New(path string, opts ...Option) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("filestore: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	s := &Store{
+		path: abs,
+		log:  slog.New(slog.DiscardHandler),
+		turn: make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// DefaultPath returns the file Default uses: ebayauth/tokens.json in the
+// user's cache directory (os.UserCacheDir).
+func DefaultPath() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("filestore: %w", err)
+	}
+	return filepath.Join(dir, "ebayauth", "tokens.json"), nil
+}
+
+// Default returns a Store kept in DefaultPath.
+func Default(opts ...Option) (*Store, error) {
+	path, err := DefaultPath()
+	if err != nil {
+		return nil, err
+	}
+	return New(path, opts...)
+}
+
+// Path returns the absolute path of the file.
+func (s *Store) Path() string { return s.path }
+
+// String describes the store as "file:" followed by its path.
+func (s *Store) String() string { return "file:" + s.path }
+
+// fileData is the content of the file.
+type fileData struct {
+	Tokens map[string]fileToken `json:"tokens"`
+	Locks  map[string]fileLock  `json:"locks,omitempty"`
+}
+
+type fileToken struct {
+	AccessToken        string    `json:"access_token"`
+	TokenType          string    `json:"token_type"`
+	Expiry             time.Time `json:"expiry"` // zero: never
+	RefreshToken       string    `json:"refresh_token,omitempty"`
+	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+}
+
+type fileLock struct {
+	Holder string    `json:"holder"`
+	Until  time.Time `json:"until"`
+}
+
+func expired(exp, now time.Time) bool { return !exp.IsZero() && !now.Before(exp) }
+
+// Load implements ebayauth.Store.
+func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("filestore: load: %w", err)
+	}
+	d, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: load: %w", err)
+	}
+	ft, ok := d.Tokens[key]
+	if !ok || ft.AccessToken == "" || expired(ft.Expiry, time.Now()) {
+		return nil, ebayauth.ErrNotFound
+	}
+	return &ebayauth.Token{
+		AccessToken:        ft.AccessToken,
+		TokenType:          ft.TokenType,
+		Expiry:             ft.Expiry,
+		RefreshToken:       ft.RefreshToken,
+		RefreshTokenExpiry: ft.RefreshTokenExpiry,
+	}, nil
+}
+
+// Save implements ebayauth.Store.
+func (s *Store) Save(ctx context.Context, key string, tok *ebayauth.Token) error {
+	if tok == nil {
+		return errors.New("filestore: save: nil token")
+	}
+	if err := s.change(ctx, func(d *fileData, now time.Time) bool {
+		if expired(tok.Expiry, now) {
+			return false
+		}
+		if old, ok := d.Tokens[key]; ok && old.AccessToken != "" && newerThan(old.Expiry, tok.Expiry) {
+			return false
+		}
+		d.Tokens[key] = fileToken{
+			AccessToken:        tok.AccessToken,
+			TokenType:          tok.TokenType,
+			Expiry:             tok.Expiry.UTC(),
+			RefreshToken:       tok.RefreshToken,
+			RefreshTokenExpiry: tok.RefreshTokenExpiry.UTC(),
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("filestore: save: %w", err)
+	}
+	return nil
+}
+
+// newerThan reports whether expiry a is strictly later than b, the zero
+// time (never) being the latest.
+func newerThan(a, b time.Time) bool {
+	switch {
+	case a.IsZero():
+		return !b.IsZero()
+	case b.IsZero():
+		return false
+	}
+	return a.After(b)
+}
+
+// Delete implements ebayauth.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+		if _, ok := d.Tokens[key]; !ok {
+			return false
+		}
+		delete(d.Tokens, key)
+		return true
+	}); err != nil {
+		return fmt.Errorf("filestore: delete: %w", err)
+	}
+	return nil
+}
+
+// Lock implements ebayauth.Locker. The lock is an entry in the file, so it
+// excludes the other processes that use the file, not only this one. A
+// non-positive lease is an error.
+func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (func(context.Context) error, error) {
+	if lease <= 0 {
+		return nil, fmt.Errorf("filestore: lock: lease %v is not positive", lease)
+	}
+	holder, err := newHolder()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: lock: %w", err)
+	}
+	locked := false
+	if err := s.change(ctx, func(d *fileData, now time.Time) bool {
+		if l, ok := d.Locks[key]; ok && now.Before(l.Until) {
+			locked = true
+			return false
+		}
+		if d.Locks == nil {
+			d.Locks = make(map[string]fileLock)
+		}
+		d.Locks[key] = fileLock{Holder: holder, Until: now.Add(lease).UTC()}
+		return true
+	}); err != nil {
+		return nil, fmt.Errorf("filestore: lock: %w", err)
+	}
+	if locked {
+		return nil, ebayauth.ErrLocked
+	}
+	return func(ctx context.Context) error {
+		if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+			if l, ok := d.Locks[key]; !ok || l.Holder != holder {
+				return false // lapsed, and perhaps taken by another
+			}
+			delete(d.Locks, key)
+			return true
+		}); err != nil {
+			return fmt.Errorf("filestore: unlock: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+func newHolder() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// read returns the content of the file: empty if there is none or if it
+// does not parse.
+func (s *Store) read() (*fileData, error) {
+	b, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &fileData{Tokens: map[string]fileToken{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d fileData
+	if len(bytes.TrimSpace(b)) > 0 {
+		if err := json.Unmarshal(b, &d); err != nil {
+			// The message of a json error does not quote the file, which
+			// holds credentials; it says at most which character is amiss.
+			s.log.Warn("filestore: token file is corrupt; treating it as empty",
+				slog.String("path", s.path), slog.String("error", err.Error()))
+			d = fileData{}
+		}
+	}
+	if d.Tokens == nil {
+		d.Tokens = map[string]fileToken{}
+	}
+	return &d, nil
+}
+
+// change runs fn on the content of the file and, if fn reports that it
+// changed it, writes it back, all while holding the file lock. fn also
+// gets the time to judge expiry by.
+func (s *Store) change(ctx context.Context, fn func(d *fileData, now time.Time) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Goroutines of this process take turns here rather than poll the
+	// file lock.
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.turn }()
+
+	fl := flock.New(s.path+".lock", flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("could not lock " + fl.Path())
+	}
+	defer fl.Unlock()
+
+	d, err := s.read()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if !fn(d, now) {
+		return nil
+	}
+	for k, t := range d.Tokens {
+		if t.AccessToken == "" || expired(t.Expiry, now) {
+			delete(d.Tokens, k)
+		}
+	}
+	for k, l := range d.Locks {
+		if !now.Before(l.Until) {
+			delete(d.Locks, k)
+		}
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(s.path, append(b, '\n'))
+}
+
+// writeFile replaces the file at path with one holding b, atomically: it
+// writes a temporary file in the same directory, syncs it and renames it
+// over path.
+func writeFile(path string, b []byte) (err error) {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable. Not every platform can sync a
+	// directory; the new file is in place either way.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
