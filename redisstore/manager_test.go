@@ -134,7 +134,6 @@ func TestManagersDegradeWhenRedisDies(t *testing.T) {
 	rs.Restart()
 	cur := a.token(t)
 	clock.Set(cur.Expiry.Add(-30 * time.Second))
-	before := ebay.Mints(ebaytest.GrantClientCredentials)
 	// The first refresh after the restart may still meet a dead pooled
 	// connection; the one after it must find Redis.
 	deadline := time.Now().Add(10 * time.Second)
@@ -149,7 +148,7 @@ func TestManagersDegradeWhenRedisDies(t *testing.T) {
 	}
 	shared := a.token(t)
 	clock.Set(shared.Expiry.Add(-30 * time.Second)) // the next rotation, for both
-	before = ebay.Mints(ebaytest.GrantClientCredentials)
+	before := ebay.Mints(ebaytest.GrantClientCredentials)
 	ta := a.token(t)
 	tb := b.token(t)
 	if ta.AccessToken != tb.AccessToken {
