@@ -1,0 +1,22 @@
+module github.com/ebayauth/ebayauth/bench
+
+go 1.26.0
+
+require (
+	github.com/ebayauth/ebayauth v0.0.0
+	github.com/hashicorp/go-retryablehttp v0.7.8
+	golang.org/x/oauth2 v0.38.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/patrickmn/go-cache v2.1.0+incompatible // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+replace github.com/ebayauth/ebayauth => ../

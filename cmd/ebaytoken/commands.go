@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ebayauth/ebayauth"
+)
+
+// status: report the token in the store, minting nothing.
+func cmdStatus(ctx context.Context, c *call) error {
+	c.printNotes()
+	ss, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	d := ss.storedStatus(ctx)
+	if err := c.output(d, func(w io.Writer) { printStatus(w, d) }); err != nil {
+		return err
+	}
+	if !d.Healthy {
+		return failed
+	}
+	return nil
+}
+
+// output prints v as JSON with --json, else as text.
+func (c *call) output(v any, text func(w io.Writer)) error {
+	if c.json {
+		return writeJSON(c.stdout, v)
+	}
+	text(c.stdout)
+	return nil
+}
+
+// refreshResult is what refresh and force-refresh print with --json.
+type refreshResult struct {
+	// Action is "refreshed" (a token was minted), "none" (the token was
+	// fresh), "from_store" (force-refresh: another process minted one while
+	// this one waited for the store's lock) or "failed".
+	Action string `json:"action"`
+	statusDoc
+}
+
+// refresh: refresh only inside the refresh window. A Manager that starts
+// with no token takes the store's token if it is not yet due, and mints
+// otherwise: exactly "refresh if needed".
+func cmdRefresh(ctx context.Context, c *call) error {
+	c.printNotes()
+	ss, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	_, err = ss.m.Token(ctx)
+	d := ss.liveStatus()
+	if err != nil || d.State == ebayauth.StateFallback {
+		return ss.refreshFailed(ctx, err, d)
+	}
+	r := refreshResult{Action: "none", statusDoc: *d}
+	if d.Counters.Mints > 0 {
+		r.Action = "refreshed"
+	}
+	return c.output(r, func(w io.Writer) {
+		switch r.Action {
+		case "refreshed":
+			fmt.Fprintf(w, "refreshed: new token %s, expires in %s (%s)\n", d.Fingerprint, human(time.Until(d.Expiry)), d.Expiry.UTC().Format(time.RFC3339))
+		default:
+			fmt.Fprintf(w, "no refresh needed: token %s is fresh, expires in %s; refresh due in %s\n",
+				d.Fingerprint, human(time.Until(d.Expiry)), human(time.Until(d.RefreshAt)))
+		}
+	})
+}
+
+// refreshFailed reports a refresh that failed, saying whether the stored
+// token still works.
+func (ss *session) refreshFailed(ctx context.Context, err error, d *statusDoc) error {
+	if err == nil {
+		err = errors.New(d.LastError)
+	}
+	msg := "refresh failed: " + err.Error()
+	if d.State == ebayauth.StateFallback {
+		msg += "; only the static fallback token is available"
+	}
+	if tok, lerr := ss.store.Load(ctx, ss.m.Key()); lerr == nil && tok.Valid() {
+		msg += fmt.Sprintf("; the stored token %s is still valid for %s", tok.Fingerprint(), human(time.Until(tok.Expiry)))
+	}
+	if errors.Is(err, ebayauth.ErrInvalidGrant) {
+		msg += "; eBay refused the refresh token: have the seller consent again (ebaytoken consent-url)"
+	}
+	if errors.Is(err, ebayauth.ErrInvalidClient) {
+		msg += "; eBay refused the client id and secret: check " + envClientID + " and " + envClientSecret
+	}
+	if ss.c.json {
+		_ = writeJSON(ss.c.stdout, refreshResult{Action: "failed", statusDoc: *ss.liveStatus()})
+	}
+	return &exitError{code: exitFailure, msg: msg}
+}
+
+// force-refresh: mint now.
+func cmdForceRefresh(ctx context.Context, c *call) error {
+	c.printNotes()
+	ss, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	tok, err := ss.m.ForceRefresh(ctx)
+	d := ss.liveStatus()
+	if err != nil {
+		return ss.refreshFailed(ctx, err, d)
+	}
+	action := "refreshed"
+	if d.Counters.Mints == 0 {
+		action = "from_store" // another process minted while we waited for the lock
+	}
+	return c.output(refreshResult{Action: action, statusDoc: *d}, func(w io.Writer) {
+		fmt.Fprintf(w, "minted new token %s, expires in %s (%s)\n", tok.Fingerprint(), human(time.Until(tok.Expiry)), tok.Expiry.UTC().Format(time.RFC3339))
+	})
+}
+
+// validateResult is what validate prints with --json.
+type validateResult struct {
+	Valid       bool                      `json:"valid"`
+	Fingerprint string                    `json:"fingerprint,omitempty"`
+	Fallback    bool                      `json:"fallback,omitempty"`
+	StatusCode  int                       `json:"status_code,omitempty"`
+	Errors      []ebayauth.APIErrorDetail `json:"errors,omitempty"`
+	Error       string                    `json:"error,omitempty"`
+}
+
+// validate: ask eBay's probe.
+func cmdValidate(ctx context.Context, c *call) error {
+	c.printNotes()
+	ss, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	verr := ss.m.Validate(ctx)
+	d := ss.liveStatus()
+	r := validateResult{Valid: verr == nil, Fingerprint: d.Fingerprint, Fallback: d.State == ebayauth.StateFallback}
+	var ae *ebayauth.APIError
+	switch {
+	case verr == nil:
+	case errors.As(verr, &ae):
+		r.StatusCode, r.Errors, r.Error = ae.StatusCode, ae.Errors, verr.Error()
+	default:
+		r.Error = "no token to validate: " + verr.Error()
+	}
+	if err := c.output(r, func(w io.Writer) {
+		which := "token " + r.Fingerprint
+		if r.Fallback {
+			which = "the static fallback token " + r.Fingerprint
+		}
+		switch {
+		case r.Valid:
+			fmt.Fprintf(w, "valid: eBay accepted %s\n", which)
+		case r.StatusCode != 0:
+			fmt.Fprintf(w, "invalid: eBay answered %s with HTTP %d\n", which, r.StatusCode)
+			for _, e := range r.Errors {
+				fmt.Fprintf(w, "  error %d (%s): %s\n", e.ErrorID, e.Domain, firstNonEmpty(e.LongMessage, e.Message))
+			}
+		default:
+			fmt.Fprintf(w, "cannot validate: %s\n", r.Error)
+		}
+	}); err != nil {
+		return err
+	}
+	if !r.Valid {
+		return failed
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// tokenResult is what token prints with --json.
+type tokenResult struct {
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"`
+	ExpiresIn   int64     `json:"expires_in,omitempty"`
+	Fallback    bool      `json:"fallback,omitempty"`
+}
+
+// token: print the access token alone.
+func cmdToken(ctx context.Context, c *call) error {
+	c.printNotes()
+	ss, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	tok, err := ss.m.Token(ctx)
+	st := ss.m.Status()
+	fallback := err == nil && st.State == ebayauth.StateFallback
+	if err != nil || fallback {
+		// The Manager does not adopt a stored token that is inside its
+		// refresh window; if minting failed, that token still works.
+		if stored, lerr := ss.store.Load(ctx, ss.m.Key()); lerr == nil && stored.Valid() {
+			c.notef("warning: refresh failed (%s); printing the stored token %s, valid for %s",
+				firstNonEmpty(st.LastError, errText(err)), stored.Fingerprint(), human(time.Until(stored.Expiry)))
+			tok, err, fallback = stored, nil, false
+		}
+	}
+	if err != nil {
+		return &exitError{code: exitFailure, msg: "no token: " + err.Error()}
+	}
+	if fallback {
+		c.notef("warning: no token could be minted (%s); printing the static fallback token", st.LastError)
+	}
+	if c.json {
+		r := tokenResult{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, Fallback: fallback}
+		if !tok.Expiry.IsZero() {
+			r.ExpiresIn = int64(time.Until(tok.Expiry) / time.Second)
+		}
+		return writeJSON(c.stdout, r)
+	}
+	_, err = fmt.Fprintln(c.stdout, tok.AccessToken)
+	return err
+}
+
+func consentFlags(fs *flag.FlagSet, c *call) {
+	fs.StringVar(&c.state, "state", "", "opaque `value` eBay hands back with the code (guards against CSRF)")
+	fs.BoolVar(&c.promptLogin, "prompt-login", false, "make eBay ask the seller to sign in even if already signed in")
+}
+
+// consent-url: the URL a seller opens to consent.
+func cmdConsentURL(_ context.Context, c *call) error {
+	c.printNotes()
+	var missing []string
+	if c.s.ClientID == "" {
+		missing = append(missing, envClientID+" (or "+djangoAppID+")")
+	}
+	if c.s.RuName == "" {
+		missing = append(missing, envRuName+" (or --runame, or redirecturi in --config)")
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s", strings.Join(missing, " and "))
+	}
+	cfg := c.s.config()
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{ebayauth.ScopeAPI}
+	}
+	u := cfg.AuthCodeURL(c.state)
+	if c.promptLogin {
+		u += "&prompt=login"
+	}
+	if c.json {
+		return writeJSON(c.stdout, map[string]any{"url": u, "state": c.state, "scopes": cfg.Scopes, "runame": c.s.RuName})
+	}
+	fmt.Fprintln(c.stdout, u)
+	c.notef("open the URL as the seller and consent; eBay then redirects to the app's accept URL with ?code=…, valid 299 s; run: ebaytoken exchange 'REDIRECT-URL'")
+	return nil
+}
+
+// exchangeResult is what exchange prints with --json.
+type exchangeResult struct {
+	RefreshToken       string    `json:"refresh_token"`
+	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+	AccessToken        string    `json:"access_token"`
+	TokenType          string    `json:"token_type,omitempty"`
+	Expiry             time.Time `json:"expiry"`
+	Store              string    `json:"store,omitempty"`
+}
+
+// exchange: trade a consent code for a user token and refresh token.
+func cmdExchange(ctx context.Context, c *call) error {
+	c.printNotes()
+	if err := c.s.needCredentials(); err != nil {
+		return err
+	}
+	if c.s.RuName == "" {
+		return usagef("missing %s (or --runame, or redirecturi in --config): eBay wants the RuName as redirect_uri", envRuName)
+	}
+	code := c.args[0]
+	if code == "-" {
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return usagef("reading the code from standard input: %v", err)
+		}
+		code = strings.TrimSpace(line)
+	}
+	if u, err := url.Parse(code); err == nil && u.Scheme != "" {
+		q := u.Query()
+		if e := q.Get("error"); e != "" {
+			return &exitError{code: exitFailure, msg: fmt.Sprintf("the redirect carries no code: eBay said %s (the seller may have declined)", e)}
+		}
+		if q.Get("code") == "" {
+			return usagef("the URL has no code parameter")
+		}
+	}
+	if code == "" {
+		return usagef("empty authorization code")
+	}
+	cfg := c.s.config()
+	cfg.Logger = c.log
+	tok, err := cfg.Exchange(ctx, code)
+	if err != nil {
+		msg := "exchange failed: " + err.Error()
+		if errors.Is(err, ebayauth.ErrInvalidGrant) {
+			msg += "; codes live 299 s and work once: run ebaytoken consent-url and consent again"
+		}
+		return &exitError{code: exitFailure, msg: msg}
+	}
+	if tok.RefreshToken == "" {
+		return &exitError{code: exitFailure, msg: "exchange: eBay answered without a refresh token"}
+	}
+	stored := c.saveExchanged(ctx, tok)
+	if c.json {
+		return writeJSON(c.stdout, exchangeResult{RefreshToken: tok.RefreshToken, RefreshTokenExpiry: tok.RefreshTokenExpiry,
+			AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, Store: stored})
+	}
+	w := c.stdout
+	fmt.Fprintln(w, "Refresh token (shown once; keep it secret):")
+	fmt.Fprintf(w, "  %s\n", tok.RefreshToken)
+	if !tok.RefreshTokenExpiry.IsZero() {
+		fmt.Fprintf(w, "Expires: %s (in %s)\n", tok.RefreshTokenExpiry.UTC().Format(time.RFC3339), human(time.Until(tok.RefreshTokenExpiry)))
+	}
+	fmt.Fprintln(w, "\nStore it in your secret manager or environment, e.g.:")
+	fmt.Fprintf(w, "  export %s=%s\n", envRefreshToken, shellQuote(tok.RefreshToken))
+	if !tok.RefreshTokenExpiry.IsZero() {
+		fmt.Fprintf(w, "  export %s=%s\n", envRefreshTokenExp, tok.RefreshTokenExpiry.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "\nUser access token %s (%s), expires in %s", tok.Fingerprint(), tok.TokenType, human(time.Until(tok.Expiry)))
+	if stored != "" {
+		fmt.Fprintf(w, "; saved to %s", stored)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// saveExchanged puts the new user access token in the store under the key
+// of the configuration with the new refresh token, so that the first use
+// mints nothing, and records the refresh token's expiry for status. The
+// refresh token itself is not stored. It returns the store's name, or ""
+// if nothing was saved.
+func (c *call) saveExchanged(ctx context.Context, tok *ebayauth.Token) string {
+	if c.s.NoStore {
+		return ""
+	}
+	s := *c.s
+	s.RefreshToken = tok.RefreshToken
+	s.RefreshTokenExpiry = tok.RefreshTokenExpiry
+	user := &call{cmd: c.cmd, stdout: c.stdout, stderr: c.stderr, s: &s, log: c.log}
+	ss, err := user.open()
+	if err != nil {
+		c.notef("warning: the new access token was not saved: %v", err)
+		return ""
+	}
+	defer ss.Close()
+	access := *tok
+	access.RefreshToken = ""
+	if err := ss.store.Save(ctx, ss.m.Key(), &access); err != nil {
+		c.notef("warning: the new access token was not saved: %v", err)
+		return ""
+	}
+	ss.hist.setRefreshTokenExpiry(tok.RefreshTokenExpiry)
+	ss.hist.Observe(ebayauth.Event{Kind: ebayauth.EventRefreshed, Time: time.Now(), Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry})
+	return ss.m.Status().Store
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

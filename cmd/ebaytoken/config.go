@@ -1,0 +1,569 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ebayauth/ebayauth"
+)
+
+// Settings: flags over environment over the --config file. Each setting has
+// a new environment name and, where the original Django system had one, its
+// name too; when both are set and disagree, the new name wins and a note
+// says so. Secrets (client secret, refresh token, fallback token) have no
+// flag: a flag shows in ps and in shell history.
+
+// settings is the configuration of one run of the command.
+type settings struct {
+	ClientID, ClientSecret string
+	RefreshToken           string
+	RefreshTokenExpiry     time.Time
+	Scopes                 []string
+	Environment            string // "production" or "sandbox"
+	Endpoint               ebayauth.Endpoint
+	Custom                 bool // the endpoint was overridden (a fake eBay, a proxy)
+	FallbackToken          string
+	RuName                 string
+	RedisURL               string
+	RedisSealKey           []byte
+	StoreFile              string
+	NoStore                bool
+	RefreshBuffer          time.Duration // 0: the library's default
+	RefreshInterval        time.Duration // 0: only at the proactive point
+	ValidationInterval     time.Duration // 0: the library's default
+	RefreshEnabled         bool
+
+	// notes are remarks for the operator: which of two names won, settings
+	// that are accepted but not needed. They hold no value of a secret.
+	notes []string
+}
+
+// commonFlags are the flags every subcommand that talks to eBay accepts.
+type commonFlags struct {
+	config, env, clientID, scopes, runame    string
+	tokenURL, apiURL, authURL                string
+	redis, storeFile                         string
+	noStore                                  bool
+	refreshBuffer, refreshInterval, validate string
+	refreshTokenExpiry                       string
+	verbose                                  bool
+	set                                      map[string]bool // flags given on the command line
+	fs                                       *flag.FlagSet
+}
+
+// addCommon registers the common flags on fs; the schedule's flags only
+// for serve.
+func addCommon(fs *flag.FlagSet, serve bool) *commonFlags {
+	c := &commonFlags{fs: fs}
+	fs.StringVar(&c.config, "config", "", "eBay SDK config `file` (YAML with api.ebay.com / api.sandbox.ebay.com sections)")
+	fs.StringVar(&c.env, "env", "", "eBay `environment`: production or sandbox (EBAY_ENVIRONMENT)")
+	fs.StringVar(&c.clientID, "client-id", "", "eBay App ID (EBAY_CLIENT_ID)")
+	fs.StringVar(&c.scopes, "scopes", "", "space- or comma-separated OAuth `scopes` (EBAY_SCOPES)")
+	fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
+	fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override, e.g. a fake eBay (EBAY_TOKEN_URL)")
+	fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override (EBAY_API_URL)")
+	fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
+	fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
+	fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
+	fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
+	fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
+	if serve {
+		fs.StringVar(&c.refreshInterval, "refresh-interval", "", "mint at least this often, a `duration` or seconds (EBAY_TOKEN_REFRESH_INTERVAL)")
+		fs.StringVar(&c.validate, "validation-interval", "", "validate this often, a `duration` or seconds (EBAY_TOKEN_VALIDATION_INTERVAL)")
+	}
+	fs.StringVar(&c.refreshTokenExpiry, "refresh-token-expiry", "", "when the refresh token expires, RFC 3339 `time` (EBAY_REFRESH_TOKEN_EXPIRY)")
+	fs.BoolVar(&c.verbose, "v", false, "verbose: log the library's info and debug messages")
+	return c
+}
+
+// given reports whether the flag name was set on the command line.
+func (c *commonFlags) given(name string) bool {
+	if c.set == nil {
+		c.set = map[string]bool{}
+		c.fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	}
+	return c.set[name]
+}
+
+// usageError is a mistake in how the command was called or configured:
+// exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// value is one setting looked up by its names, in order of precedence.
+type value struct {
+	v    string
+	from string // the flag or variable it came from, "" if unset
+}
+
+// lookup returns the first of the flag (if given) and the variables that
+// is set, noting when a later name disagrees with the winner. same compares
+// two raw values (nil: string equality).
+func (s *settings) lookup(c *commonFlags, flagName, flagVal string, same func(a, b string) bool, names ...string) value {
+	var got value
+	if flagName != "" && c.given(flagName) {
+		got = value{flagVal, "--" + flagName}
+	}
+	for _, n := range names {
+		v := os.Getenv(n)
+		if v == "" {
+			continue
+		}
+		if got.from == "" {
+			got = value{v, n}
+			continue
+		}
+		if strings.HasPrefix(got.from, "--") {
+			continue // a flag overrides the environment, as documented
+		}
+		eq := v == got.v
+		if same != nil {
+			eq = same(v, got.v)
+		}
+		if !eq {
+			s.notes = append(s.notes, fmt.Sprintf("%s and %s disagree; using %s", got.from, n, got.from))
+		}
+	}
+	return got
+}
+
+// Environment variable names: the new ones and those of the original
+// Django settings.
+const (
+	envClientID          = "EBAY_CLIENT_ID"
+	envClientSecret      = "EBAY_CLIENT_SECRET"
+	envRefreshToken      = "EBAY_REFRESH_TOKEN"
+	envRefreshTokenExp   = "EBAY_REFRESH_TOKEN_EXPIRY"
+	envScopes            = "EBAY_SCOPES"
+	envEnvironment       = "EBAY_ENVIRONMENT"
+	envTokenURL          = "EBAY_TOKEN_URL"
+	envAPIURL            = "EBAY_API_URL"
+	envAuthURL           = "EBAY_AUTH_URL"
+	envFallback          = "EBAY_FALLBACK_TOKEN"
+	envRuName            = "EBAY_RUNAME"
+	envRedisURL          = "EBAY_REDIS_URL"
+	envRedisSealKey      = "EBAY_REDIS_SEAL_KEY"
+	envTokenFile         = "EBAY_TOKEN_FILE"
+	envConfig            = "EBAY_CONFIG"
+	envRefreshBuffer     = "EBAY_TOKEN_REFRESH_BUFFER"
+	envRefreshInterval   = "EBAY_TOKEN_REFRESH_INTERVAL"
+	envValidateInterval  = "EBAY_TOKEN_VALIDATION_INTERVAL"
+	envRefreshEnabled    = "EBAY_TOKEN_REFRESH_ENABLED"
+	djangoAppID          = "EBAY_PRODUCTION_APP_ID"
+	djangoCertID         = "EBAY_PRODUCTION_CERT_ID"
+	djangoClientSecret   = "EBAY_PRODUCTION_CLIENT_SECRET"
+	djangoRefreshToken   = "EBAY_PRODUCTION_REFRESH_TOKEN"
+	djangoUserToken      = "EBAY_PRODUCTION_USER_TOKEN"
+	djangoBufferHours    = "EBAY_TOKEN_REFRESH_BUFFER_HOURS"
+	djangoCacheTimeout   = "EBAY_TOKEN_CACHE_TIMEOUT"
+	djangoRefreshSeconds = envRefreshInterval  // same name, seconds
+	djangoValidateSecs   = envValidateInterval // same name, seconds
+)
+
+// credentialEnv lists every variable that carries a credential, so that
+// demo can tell whether real credentials are configured and tests can
+// clear them.
+var credentialEnv = []string{
+	envClientID, envClientSecret, envRefreshToken, envFallback,
+	djangoAppID, djangoCertID, djangoClientSecret, djangoRefreshToken, djangoUserToken,
+}
+
+// allEnv lists every variable the command reads.
+var allEnv = append(slices.Clone(credentialEnv),
+	envRefreshTokenExp, envScopes, envEnvironment, envTokenURL, envAPIURL, envAuthURL, envRuName,
+	envRedisURL, envRedisSealKey, envTokenFile, envConfig, envRefreshBuffer, envRefreshInterval,
+	envValidateInterval, envRefreshEnabled, djangoBufferHours, djangoCacheTimeout)
+
+// sdkConfig is one environment's section of eBay's SDK config file.
+type sdkConfig struct {
+	AppID       string `yaml:"appid"`
+	CertID      string `yaml:"certid"`
+	DevID       string `yaml:"devid"`
+	RedirectURI string `yaml:"redirecturi"`
+}
+
+// sdkSection is the key of env's section in eBay's SDK config file.
+func sdkSection(env string) string {
+	if env == "sandbox" {
+		return "api.sandbox.ebay.com"
+	}
+	return "api.ebay.com"
+}
+
+// readSDKConfig reads the section for env of the YAML file eBay's official
+// SDKs use:
+//
+//	api.ebay.com:
+//	  appid: …
+//	  certid: …
+//	  devid: …
+//	  redirecturi: …   # the RuName
+func readSDKConfig(path, env string) (*sdkConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--config: %v", err)
+	}
+	var doc map[string]yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		// yaml's messages quote line numbers, not values.
+		return nil, usagef("--config %s: not an eBay SDK YAML file: %v", path, err)
+	}
+	section := sdkSection(env)
+	node, ok := doc[section]
+	if !ok {
+		return nil, usagef("--config %s: no %q section for the %s environment", path, section+":", env)
+	}
+	var c sdkConfig
+	if err := node.Decode(&c); err != nil {
+		return nil, usagef("--config %s: section %s: %v", path, section, err)
+	}
+	return &c, nil
+}
+
+// loadSettings resolves the configuration: flags over environment over the
+// --config file. It checks every value it reads and returns a *usageError
+// naming the setting for a bad one. It does not require credentials:
+// needCredentials does.
+func loadSettings(c *commonFlags) (*settings, error) {
+	s := &settings{RefreshEnabled: true}
+
+	env := s.lookup(c, "env", c.env, nil, envEnvironment)
+	s.Environment = "production"
+	if env.from != "" {
+		switch e := strings.ToLower(strings.TrimSpace(env.v)); e {
+		case "production", "prod":
+			s.Environment = "production"
+		case "sandbox":
+			s.Environment = "sandbox"
+		default:
+			return nil, usagef("%s: unknown environment %q (want production or sandbox)", env.from, env.v)
+		}
+	}
+	s.Endpoint = ebayauth.Production
+	if s.Environment == "sandbox" {
+		s.Endpoint = ebayauth.Sandbox
+	}
+
+	var file *sdkConfig
+	cfgPath := s.lookup(c, "config", c.config, nil, envConfig)
+	if cfgPath.from != "" {
+		f, err := readSDKConfig(cfgPath.v, s.Environment)
+		if err != nil {
+			return nil, err
+		}
+		file = f
+	}
+
+	s.ClientID = s.lookup(c, "client-id", c.clientID, nil, envClientID, djangoAppID).v
+	s.ClientSecret = s.lookup(c, "", "", nil, envClientSecret, djangoClientSecret, djangoCertID).v
+	s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
+	s.FallbackToken = s.lookup(c, "", "", nil, envFallback, djangoUserToken).v
+	s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
+	if file != nil {
+		if s.ClientID == "" {
+			s.ClientID = file.AppID
+		}
+		if s.ClientSecret == "" {
+			s.ClientSecret = file.CertID
+		}
+		if s.RuName == "" {
+			s.RuName = file.RedirectURI
+		}
+	}
+
+	if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
+		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
+		for _, sc := range s.Scopes {
+			if err := checkURL(sc); err != nil {
+				return nil, usagef("%s: %q is not an eBay scope URL", v.from, sc)
+			}
+		}
+	}
+
+	if v := s.lookup(c, "refresh-token-expiry", c.refreshTokenExpiry, nil, envRefreshTokenExp); v.from != "" {
+		t, err := parseTime(v.v)
+		if err != nil {
+			return nil, usagef("%s: %v", v.from, err)
+		}
+		s.RefreshTokenExpiry = t
+	}
+
+	if err := s.loadEndpoint(c); err != nil {
+		return nil, err
+	}
+	if err := s.loadStore(c); err != nil {
+		return nil, err
+	}
+	if err := s.loadTimes(c); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadEndpoint applies the URL overrides. When only the API URL is given,
+// the token endpoint and consent page are taken to live on the same host,
+// as on a fake eBay (ebaytest) and as eBay's token endpoint does.
+func (s *settings) loadEndpoint(c *commonFlags) error {
+	tokenURL := s.lookup(c, "token-url", c.tokenURL, nil, envTokenURL)
+	apiURL := s.lookup(c, "api-url", c.apiURL, nil, envAPIURL)
+	authURL := s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
+	for _, v := range []value{tokenURL, apiURL, authURL} {
+		if v.from == "" {
+			continue
+		}
+		if err := checkURL(v.v); err != nil {
+			return usagef("%s: %v", v.from, err)
+		}
+	}
+	if apiURL.from != "" {
+		base := strings.TrimSuffix(apiURL.v, "/")
+		s.Endpoint.APIURL = base
+		s.Endpoint.TokenURL = base + "/identity/v1/oauth2/token"
+		s.Endpoint.AuthURL = base + "/oauth2/authorize"
+		s.Custom = true
+	}
+	if tokenURL.from != "" {
+		s.Endpoint.TokenURL = tokenURL.v
+		s.Custom = true
+	}
+	if authURL.from != "" {
+		s.Endpoint.AuthURL = authURL.v
+		s.Custom = true
+	}
+	return nil
+}
+
+func (s *settings) loadStore(c *commonFlags) error {
+	s.NoStore = c.noStore
+	if v := s.lookup(c, "redis", c.redis, nil, envRedisURL); v.from != "" {
+		u, err := url.Parse(v.v)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
+			return usagef("%s: not a redis:// or rediss:// URL", v.from)
+		}
+		s.RedisURL = v.v
+	}
+	if v := os.Getenv(envRedisSealKey); v != "" {
+		k, err := decodeKey(v)
+		if err != nil {
+			return usagef("%s: %v", envRedisSealKey, err)
+		}
+		s.RedisSealKey = k
+	}
+	if v := s.lookup(c, "store-file", c.storeFile, nil, envTokenFile); v.from != "" {
+		s.StoreFile = v.v
+	}
+	if s.NoStore && (c.given("redis") || c.given("store-file")) {
+		return usagef("--no-store: cannot be combined with --redis or --store-file")
+	}
+	if c.given("redis") && c.given("store-file") {
+		return usagef("--redis and --store-file: choose one store")
+	}
+	return nil
+}
+
+// decodeKey reads a seal key written in hex or standard base64.
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil {
+		return checkKeyLen(b)
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return checkKeyLen(b)
+	}
+	return nil, errors.New("not hex or base64")
+}
+
+func checkKeyLen(b []byte) ([]byte, error) {
+	switch len(b) {
+	case 16, 24, 32:
+		return b, nil
+	}
+	return nil, fmt.Errorf("key is %d bytes; want 16, 24 or 32", len(b))
+}
+
+func (s *settings) loadTimes(c *commonFlags) error {
+	sameSecs := func(a, b string) bool {
+		da, ea := parseSeconds(a)
+		db, eb := parseSeconds(b)
+		return ea == nil && eb == nil && da == db
+	}
+	bufFrom := ""
+	if v := s.lookup(c, "refresh-buffer", c.refreshBuffer, sameSecs, envRefreshBuffer); v.from != "" {
+		d, err := parseSeconds(v.v)
+		if err != nil {
+			return usagef("%s: %v", v.from, err)
+		}
+		s.RefreshBuffer, bufFrom = d, v.from
+		if h := os.Getenv(djangoBufferHours); h != "" {
+			if dh, err := parseHours(h); err != nil || dh != d {
+				s.notes = append(s.notes, fmt.Sprintf("%s and %s disagree; using %s", v.from, djangoBufferHours, v.from))
+			}
+		}
+	} else if h := os.Getenv(djangoBufferHours); h != "" {
+		d, err := parseHours(h)
+		if err != nil {
+			return usagef("%s: %v", djangoBufferHours, err)
+		}
+		s.RefreshBuffer, bufFrom = d, djangoBufferHours
+	}
+	if s.RefreshBuffer < 0 {
+		return usagef("%s: negative refresh buffer (%v); it is how long before expiry to refresh", bufFrom, s.RefreshBuffer)
+	}
+	if v := s.lookup(c, "refresh-interval", c.refreshInterval, nil, djangoRefreshSeconds); v.from != "" {
+		d, err := parseSeconds(v.v)
+		if err != nil {
+			return usagef("%s: %v", v.from, err)
+		}
+		if d < 0 {
+			return usagef("%s: negative interval %v", v.from, d)
+		}
+		s.RefreshInterval = d
+	}
+	if v := s.lookup(c, "validation-interval", c.validate, nil, djangoValidateSecs); v.from != "" {
+		d, err := parseSeconds(v.v)
+		if err != nil {
+			return usagef("%s: %v", v.from, err)
+		}
+		if d < 0 {
+			return usagef("%s: negative interval %v", v.from, d)
+		}
+		s.ValidationInterval = d
+	}
+	if v := os.Getenv(envRefreshEnabled); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			return usagef("%s: %v", envRefreshEnabled, err)
+		}
+		s.RefreshEnabled = b
+	}
+	if v := os.Getenv(djangoCacheTimeout); v != "" {
+		if _, err := parseSeconds(v); err != nil {
+			return usagef("%s: %v", djangoCacheTimeout, err)
+		}
+		s.notes = append(s.notes, djangoCacheTimeout+" is not needed and is ignored: tokens are cached until their expiry less the refresh buffer")
+	}
+	return nil
+}
+
+// parseSeconds reads a Go duration ("90m", "1h") or a whole number of
+// seconds, the unit of the original settings.
+func parseSeconds(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > int64(100*365*24*3600) || n < -int64(100*365*24*3600) {
+			return 0, fmt.Errorf("%q seconds is out of range", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 1h, 90m) or a number of seconds", s)
+	}
+	return d, nil
+}
+
+// parseHours reads a number of hours, as EBAY_TOKEN_REFRESH_BUFFER_HOURS.
+func parseHours(s string) (time.Duration, error) {
+	h, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || h != h || h > 100*365*24 || h < -100*365*24 {
+		return 0, fmt.Errorf("%q is not a number of hours", s)
+	}
+	return time.Duration(h * float64(time.Hour)), nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on", "t", "y":
+		return true, nil
+	case "0", "false", "no", "off", "f", "n":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+// parseTime reads an RFC 3339 time or a date.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time (2026-07-01T00:00:00Z) or a date (2026-07-01)", s)
+}
+
+// checkURL accepts an absolute http or https URL.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("malformed URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", u.Redacted())
+	}
+	return nil
+}
+
+// needCredentials fails with the names of the variables to set when the
+// client id or secret is missing.
+func (s *settings) needCredentials() error {
+	var missing []string
+	if s.ClientID == "" {
+		missing = append(missing, envClientID+" (or "+djangoAppID+")")
+	}
+	if s.ClientSecret == "" {
+		missing = append(missing, envClientSecret+" (or "+djangoCertID+" / "+djangoClientSecret+")")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return usagef("missing credentials: set %s, or pass --config with an eBay SDK config file", strings.Join(missing, " and "))
+}
+
+// config is the library configuration for s.
+func (s *settings) config() ebayauth.Config {
+	return ebayauth.Config{
+		ClientID:      s.ClientID,
+		ClientSecret:  s.ClientSecret,
+		RefreshToken:  s.RefreshToken,
+		Scopes:        s.Scopes,
+		Endpoint:      s.Endpoint,
+		RuName:        s.RuName,
+		FallbackToken: s.FallbackToken,
+		RefreshBefore: s.RefreshBuffer,
+		RefreshEvery:  s.RefreshInterval,
+		ValidateEvery: s.ValidationInterval,
+	}
+}
+
+// environmentName says which eBay the settings point at.
+func (s *settings) environmentName() string {
+	if s.Custom {
+		return s.Environment + " (custom endpoint " + hostOf(s.Endpoint.TokenURL) + ")"
+	}
+	return s.Environment
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return "?"
+}

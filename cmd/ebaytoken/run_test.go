@@ -1,0 +1,522 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/ebaytest"
+)
+
+func TestUsage(t *testing.T) {
+	clearEnv(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{"help", []string{"help"}, 0, "consent-url", ""},
+		{"dash h", []string{"-h"}, 0, "exchange CODE|URL|-", ""},
+		{"help lists Django names", []string{"--help"}, 0, "EBAY_PRODUCTION_CERT_ID", ""},
+		{"help subcommand", []string{"help", "serve"}, 0, "-webhook", ""},
+		{"subcommand -h", []string{"status", "-h"}, 0, "-json", ""},
+		{"no subcommand", nil, 2, "", "ebaytoken help"},
+		{"unknown subcommand", []string{"frobnicate"}, 2, "", `unknown subcommand "frobnicate"`},
+		{"help unknown", []string{"help", "frobnicate"}, 2, "", "unknown subcommand"},
+		{"unknown flag", []string{"status", "--frob"}, 2, "", "flag provided but not defined"},
+		{"extra argument", []string{"status", "extra"}, 2, "", "takes no arguments; run 'ebaytoken help status'"},
+		{"exchange without code", []string{"exchange"}, 2, "", "takes CODE|URL|-"},
+		{"exchange two codes", []string{"exchange", "a", "b"}, 2, "", "takes CODE|URL|-"},
+		{"serve takes no --json", []string{"serve", "--json"}, 2, "", "flag provided but not defined: -json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, tt.args...).want(t, tt.code)
+			if !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("stdout lacks %q:\n%s", tt.out, r)
+			}
+			if !strings.Contains(r.stderr, tt.err) {
+				t.Errorf("stderr lacks %q:\n%s", tt.err, r)
+			}
+			if tt.code == 2 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("a usage error should be one line:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestMissingCredentials(t *testing.T) {
+	clearEnv(t)
+	for _, args := range [][]string{
+		{"status"}, {"refresh"}, {"force-refresh"}, {"validate"}, {"token"},
+		{"exchange", "some-code"}, {"serve", "--listen", "127.0.0.1:0"}, {"demo", "--live"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			r := runCLI(t, args...).want(t, 2)
+			for _, name := range []string{envClientID, envClientSecret, djangoAppID, djangoCertID} {
+				if !strings.Contains(r.stderr, name) {
+					t.Errorf("the message does not name %s:\n%s", name, r)
+				}
+			}
+		})
+	}
+	t.Run("consent-url", func(t *testing.T) {
+		r := runCLI(t, "consent-url").want(t, 2)
+		for _, name := range []string{envClientID, envRuName} {
+			if !strings.Contains(r.stderr, name) {
+				t.Errorf("the message does not name %s:\n%s", name, r)
+			}
+		}
+	})
+	t.Run("secret only", func(t *testing.T) {
+		t.Setenv(envClientID, ebaytest.ClientID)
+		r := runCLI(t, "token").want(t, 2)
+		if strings.Contains(r.stderr, envClientID+" (") || !strings.Contains(r.stderr, envClientSecret) {
+			t.Errorf("the message should name only the missing secret:\n%s", r)
+		}
+	})
+}
+
+func TestBadSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		mention string
+	}{
+		{"negative buffer", map[string]string{envRefreshBuffer: "-5m"}, nil, envRefreshBuffer},
+		{"negative buffer flag", nil, []string{"--refresh-buffer", "-1h"}, "--refresh-buffer"},
+		{"negative Django buffer", map[string]string{djangoBufferHours: "-1"}, nil, djangoBufferHours},
+		{"buffer not a number", map[string]string{djangoBufferHours: "soon"}, nil, djangoBufferHours},
+		{"buffer not a duration", map[string]string{envRefreshBuffer: "an hour"}, nil, envRefreshBuffer},
+		{"unknown environment", map[string]string{envEnvironment: "staging"}, nil, envEnvironment},
+		{"unknown environment flag", nil, []string{"--env", "qa"}, "--env"},
+		{"malformed token URL", map[string]string{envTokenURL: "://nope"}, nil, envTokenURL},
+		{"relative API URL", map[string]string{envAPIURL: "api.ebay.com"}, nil, envAPIURL},
+		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url"},
+		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL},
+		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey},
+		{"negative interval", map[string]string{envValidateInterval: "-30"}, nil, envValidateInterval},
+		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, nil, envRefreshInterval},
+		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, nil, envRefreshEnabled},
+		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout},
+		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes},
+		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp},
+		{"missing config file", nil, []string{"--config", "/nonexistent/ebay.yaml"}, "--config"},
+		{"no-store and redis", nil, []string{"--no-store", "--redis", "redis://127.0.0.1:1"}, "--no-store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			r := runCLI(t, append([]string{"status"}, tt.args...)...).want(t, 2)
+			if !strings.Contains(r.stderr, tt.mention) {
+				t.Errorf("the error does not name %s:\n%s", tt.mention, r)
+			}
+			if n := f.TotalTokenRequests(); n != 0 {
+				t.Errorf("a bad configuration made %d token requests", n)
+			}
+		})
+	}
+}
+
+// statusJSON runs status --json and decodes it.
+func statusJSON(t *testing.T, wantCode int, args ...string) statusDoc {
+	t.Helper()
+	r := runCLI(t, append([]string{"status", "--json"}, args...)...).want(t, wantCode)
+	var d statusDoc
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r)
+	}
+	return d
+}
+
+func TestRefreshAndStatus(t *testing.T) {
+	f := newFake(t)
+	var outputs []string
+
+	// Nothing stored: unhealthy, and status mints nothing.
+	r := runCLI(t, "status").want(t, 1)
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.Contains(r.stdout, "none (UNHEALTHY)") {
+		t.Errorf("status of an empty store:\n%s", r)
+	}
+	if n := f.TotalTokenRequests(); n != 0 {
+		t.Fatalf("status made %d token requests", n)
+	}
+
+	r = runCLI(t, "refresh").want(t, 0)
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.HasPrefix(r.stdout, "refreshed: new token "+ebayauth.Fingerprint(f.LastIssued())) {
+		t.Errorf("refresh:\n%s", r)
+	}
+
+	d := statusJSON(t, 0)
+	if d.State != ebayauth.StateFresh || !d.Healthy || d.Source != "store" {
+		t.Errorf("status after refresh: state %q healthy %v source %q; want fresh, true, store", d.State, d.Healthy, d.Source)
+	}
+	if d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) {
+		t.Errorf("status fingerprint %q; want that of the minted token", d.Fingerprint)
+	}
+	if d.Kind != "application" || d.ClientID != ebayauth.MaskID(ebaytest.ClientID) || d.ClientID == ebaytest.ClientID {
+		t.Errorf("kind %q client id %q", d.Kind, d.ClientID)
+	}
+	if d.ExpiresIn < 7000 || d.LastRefresh.IsZero() || !strings.HasPrefix(d.Store, "file:") {
+		t.Errorf("expires_in %d, last refresh %v, store %q", d.ExpiresIn, d.LastRefresh, d.Store)
+	}
+	if len(d.Scopes) != 1 || d.Scopes[0] != ebayauth.ScopeAPI {
+		t.Errorf("scopes %v", d.Scopes)
+	}
+
+	// Inside the token's fresh period refresh does nothing.
+	r = runCLI(t, "refresh").want(t, 0)
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.HasPrefix(r.stdout, "no refresh needed") || f.Mints(ebaytest.GrantClientCredentials) != 1 {
+		t.Errorf("second refresh minted (%d mints):\n%s", f.Mints(ebaytest.GrantClientCredentials), r)
+	}
+	r = runCLI(t, "status").want(t, 0)
+	outputs = append(outputs, r.stdout, r.stderr)
+	for _, want := range []string{"fresh (healthy)", "application", "production (", "scopes:", "last refresh:", "stored in:", "file:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status text lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// force-refresh mints whatever the state.
+	old := f.LastIssued()
+	r = runCLI(t, "force-refresh", "--json").want(t, 0)
+	outputs = append(outputs, r.stdout, r.stderr)
+	var rr refreshResult
+	if err := json.Unmarshal([]byte(r.stdout), &rr); err != nil {
+		t.Fatal(err)
+	}
+	if rr.Action != "refreshed" || f.Mints(ebaytest.GrantClientCredentials) != 2 || f.LastIssued() == old {
+		t.Errorf("force-refresh: action %q, %d mints", rr.Action, f.Mints(ebaytest.GrantClientCredentials))
+	}
+	if d := statusJSON(t, 0); d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) {
+		t.Errorf("status after force-refresh shows %s; want the new token", d.Fingerprint)
+	}
+	f.assertNoSecrets(t, outputs...)
+}
+
+func TestRefreshInsideWindow(t *testing.T) {
+	f := newFake(t)
+	// A 30-minute token is inside the default one-hour window at once.
+	f.SetTokenLifetime(30 * time.Minute)
+	runCLI(t, "refresh").want(t, 0)
+	r := runCLI(t, "refresh", "--json").want(t, 0)
+	var rr refreshResult
+	if err := json.Unmarshal([]byte(r.stdout), &rr); err != nil {
+		t.Fatal(err)
+	}
+	if rr.Action != "refreshed" || f.Mints(ebaytest.GrantClientCredentials) != 2 {
+		t.Errorf("refresh inside the window: action %q, %d mints; want refreshed, 2", rr.Action, f.Mints(ebaytest.GrantClientCredentials))
+	}
+	// A short buffer puts the same token outside the window.
+	r = runCLI(t, "refresh", "--refresh-buffer", "5m").want(t, 0)
+	if !strings.HasPrefix(r.stdout, "no refresh needed") {
+		t.Errorf("refresh with a 5m buffer:\n%s", r)
+	}
+}
+
+func TestRefreshFailures(t *testing.T) {
+	t.Run("invalid client", func(t *testing.T) {
+		f := newFake(t)
+		t.Setenv(envClientSecret, f.secret("wrong-secret-0123456789"))
+		r := runCLI(t, "refresh").want(t, 1)
+		for _, want := range []string{"refresh failed", "invalid_client", "check EBAY_CLIENT_ID"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r)
+			}
+		}
+		r2 := runCLI(t, "force-refresh").want(t, 1)
+		r3 := runCLI(t, "token").want(t, 1)
+		f.assertNoSecrets(t, r.stdout, r.stderr, r2.stdout, r2.stderr, r3.stdout, r3.stderr)
+	})
+	t.Run("invalid grant", func(t *testing.T) {
+		f := newFake(t)
+		rt := f.secret(f.IssueRefreshToken())
+		f.RevokeRefreshToken(rt)
+		t.Setenv(envRefreshToken, rt)
+		r := runCLI(t, "refresh", "--json").want(t, 1)
+		if !strings.Contains(r.stderr, "invalid_grant") || !strings.Contains(r.stderr, "consent") {
+			t.Errorf("stderr:\n%s", r)
+		}
+		var rr refreshResult
+		if err := json.Unmarshal([]byte(r.stdout), &rr); err != nil || rr.Action != "failed" || rr.Kind != "user" || rr.LastError == "" {
+			t.Errorf("refresh --json: %v %+v", err, rr)
+		}
+		if n := f.TokenRequests(ebaytest.GrantRefreshToken); n != 1 {
+			t.Errorf("%d refresh_token requests; want 1 (invalid_grant is not retried)", n)
+		}
+		d := statusJSON(t, 1)
+		if !strings.Contains(d.LastError, "invalid_grant") {
+			t.Errorf("status does not remember the last error: %+v", d)
+		}
+		f.assertNoSecrets(t, r.stdout, r.stderr)
+	})
+	t.Run("fallback", func(t *testing.T) {
+		f := newFake(t)
+		t.Setenv(envFallback, f.secret("v^1.1#fallback+token/=="))
+		f.FailNext(-1, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+		r := runCLI(t, "refresh").want(t, 1)
+		if !strings.Contains(r.stderr, "fallback") {
+			t.Errorf("refresh with only the fallback:\n%s", r)
+		}
+		f.assertNoSecrets(t, r.stdout, r.stderr)
+		// token prints the fallback, with a warning: token's stdout is for the token.
+		r = runCLI(t, "token").want(t, 0)
+		if r.stdout != "v^1.1#fallback+token/==\n" || !strings.Contains(r.stderr, "fallback") {
+			t.Errorf("token with only the fallback:\n%s", r)
+		}
+	})
+}
+
+func TestToken(t *testing.T) {
+	f := newFake(t)
+	r := runCLI(t, "token").want(t, 0)
+	if r.stdout != f.LastIssued()+"\n" {
+		t.Fatalf("token printed %q; want the minted token alone", r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("token wrote to stderr: %q", r.stderr)
+	}
+	// The token works as a Bearer token against eBay (here the fake).
+	req, _ := http.NewRequest(http.MethodGet, f.URL+"/buy/browse/v1/item_summary/search?q=drone", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(r.stdout))
+	resp, err := f.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the printed token got HTTP %d", resp.StatusCode)
+	}
+
+	// A second process reuses the stored token.
+	r = runCLI(t, "token", "--json").want(t, 0)
+	var tr tokenResult
+	if err := json.Unmarshal([]byte(r.stdout), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if tr.AccessToken != f.LastIssued() || tr.TokenType != "Application Access Token" || tr.ExpiresIn < 7000 {
+		t.Errorf("token --json: %+v", tr)
+	}
+	if n := f.Mints(ebaytest.GrantClientCredentials); n != 1 {
+		t.Errorf("%d mints; want 1", n)
+	}
+}
+
+func TestTokenStaleDuringOutage(t *testing.T) {
+	f := newFake(t)
+	f.SetTokenLifetime(30 * time.Minute) // stale for a new process at once
+	runCLI(t, "refresh").want(t, 0)
+	stored := f.LastIssued()
+	f.FailNext(-1, http.StatusBadGateway, "<html>bad gateway</html>")
+	r := runCLI(t, "token").want(t, 0)
+	if r.stdout != stored+"\n" {
+		t.Errorf("token during an outage printed %q; want the stored, still valid token", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "refresh failed") || !strings.Contains(r.stderr, "HTTP 502") {
+		t.Errorf("token during an outage should warn:\n%s", r.stderr)
+	}
+	r = runCLI(t, "refresh").want(t, 1)
+	if !strings.Contains(r.stderr, "still valid for") {
+		t.Errorf("refresh during an outage should say the stored token works:\n%s", r)
+	}
+	f.assertNoSecrets(t, r.stdout, r.stderr)
+}
+
+func TestValidate(t *testing.T) {
+	f := newFake(t)
+	r := runCLI(t, "validate").want(t, 0)
+	if !strings.HasPrefix(r.stdout, "valid: eBay accepted token ") {
+		t.Errorf("validate:\n%s", r)
+	}
+	outputs := []string{r.stdout, r.stderr}
+	f.RevokeAll()
+	r = runCLI(t, "validate").want(t, 1)
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.Contains(r.stdout, "invalid: eBay answered token") || !strings.Contains(r.stdout, "error 1001") {
+		t.Errorf("validate of a revoked token:\n%s", r)
+	}
+	r = runCLI(t, "validate", "--json").want(t, 1)
+	outputs = append(outputs, r.stdout, r.stderr)
+	var vr validateResult
+	if err := json.Unmarshal([]byte(r.stdout), &vr); err != nil {
+		t.Fatal(err)
+	}
+	if vr.Valid || vr.StatusCode != http.StatusUnauthorized || len(vr.Errors) != 1 || vr.Errors[0].ErrorID != 1001 {
+		t.Errorf("validate --json: %+v", vr)
+	}
+	d := statusJSON(t, 0)
+	if d.ValidationError == "" || d.LastValidation.IsZero() {
+		t.Errorf("status does not remember the failed validation: %+v", d)
+	}
+	f.assertNoSecrets(t, outputs...)
+
+	t.Run("no token", func(t *testing.T) {
+		f := newFake(t)
+		f.FailNext(-1, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+		r := runCLI(t, "validate").want(t, 1)
+		if !strings.Contains(r.stdout, "cannot validate") {
+			t.Errorf("validate without a token:\n%s", r)
+		}
+	})
+}
+
+func TestConsentAndExchange(t *testing.T) {
+	f := newFake(t)
+	t.Setenv(envRuName, ebaytest.RuName)
+	t.Setenv(envScopes, ebayauth.ScopeAPI+" "+ebayauth.ScopeAPI+"/sell.inventory")
+
+	r := runCLI(t, "consent-url", "--state", "xyz").want(t, 0)
+	consent, err := url.Parse(strings.TrimSpace(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := consent.Query()
+	if consent.Path != "/oauth2/authorize" || q.Get("client_id") != ebaytest.ClientID || q.Get("redirect_uri") != ebaytest.RuName ||
+		q.Get("response_type") != "code" || q.Get("state") != "xyz" || !strings.Contains(q.Get("scope"), "sell.inventory") {
+		t.Errorf("consent URL %s", consent)
+	}
+	if !strings.Contains(r.stderr, "ebaytoken exchange") {
+		t.Errorf("consent-url should say what comes next:\n%s", r.stderr)
+	}
+
+	// The seller consents: the fake redirects to the accept URL with a code.
+	noRedirect := *f.Client()
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Get(consent.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	redirect := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.Contains(redirect, "code=") {
+		t.Fatalf("consent answered %d, Location %q", resp.StatusCode, redirect)
+	}
+
+	r = runCLI(t, "exchange", redirect).want(t, 0)
+	var rt string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "  export "+envRefreshToken+"='"); ok {
+			rt = strings.TrimSuffix(v, "'")
+		}
+	}
+	if rt == "" || !strings.Contains(r.stdout, envRefreshTokenExp+"=") || !strings.Contains(r.stdout, "saved to file:") {
+		t.Fatalf("exchange output:\n%s", r)
+	}
+	f.secret(rt)
+	if strings.Count(r.stdout, rt) != 2 { // once alone, once in the export line
+		t.Errorf("the refresh token should be shown once, plus the export line:\n%s", r.stdout)
+	}
+
+	// The exchanged user token is in the store: status and token mint nothing.
+	t.Setenv(envRefreshToken, rt)
+	d := statusJSON(t, 0)
+	if d.Kind != "user" || d.State != ebayauth.StateFresh || d.RefreshTokenExpiry.IsZero() || d.RefreshTokenExpiring {
+		t.Errorf("status of the exchanged token: %+v", d)
+	}
+	if time.Until(d.RefreshTokenExpiry) < 500*24*time.Hour {
+		t.Errorf("refresh token expiry %v; want about 18 months ahead", d.RefreshTokenExpiry)
+	}
+	tok := runCLI(t, "token").want(t, 0)
+	if n := f.TokenRequests(ebaytest.GrantRefreshToken); n != 0 {
+		t.Errorf("token after exchange made %d refresh_token requests; want 0", n)
+	}
+	// Then the refresh token works on its own.
+	runCLI(t, "force-refresh").want(t, 0)
+	if n := f.Mints(ebaytest.GrantRefreshToken); n != 1 {
+		t.Errorf("%d refresh_token mints; want 1", n)
+	}
+	st := runCLI(t, "status").want(t, 0)
+	if !strings.Contains(st.stdout, "user") || !strings.Contains(st.stdout, "refresh token:") {
+		t.Errorf("status:\n%s", st.stdout)
+	}
+	f.assertNoSecrets(t, st.stdout, st.stderr, d.LastError, tok.stderr)
+	// The store holds no refresh token.
+	f.assertNoSecrets(t, readFile(t, f.tokenFile+".status.json"))
+	if raw := readFile(t, f.tokenFile); strings.Contains(raw, rt) {
+		t.Error("the token file holds the refresh token")
+	}
+}
+
+func TestExchangeErrors(t *testing.T) {
+	f := newFake(t)
+	t.Run("no RuName", func(t *testing.T) {
+		r := runCLI(t, "exchange", "code").want(t, 2)
+		if !strings.Contains(r.stderr, envRuName) {
+			t.Errorf("stderr:\n%s", r)
+		}
+	})
+	t.Setenv(envRuName, ebaytest.RuName)
+	t.Run("bad code", func(t *testing.T) {
+		r := runCLI(t, "exchange", "v^1.1#not-a-code").want(t, 1)
+		if !strings.Contains(r.stderr, "invalid_grant") || !strings.Contains(r.stderr, "consent-url") {
+			t.Errorf("stderr:\n%s", r)
+		}
+	})
+	t.Run("declined", func(t *testing.T) {
+		r := runCLI(t, "exchange", "https://example.com/accept?error=access_denied&state=x").want(t, 1)
+		if !strings.Contains(r.stderr, "access_denied") {
+			t.Errorf("stderr:\n%s", r)
+		}
+	})
+	t.Run("URL without code", func(t *testing.T) {
+		runCLI(t, "exchange", "https://example.com/accept?state=x").want(t, 2)
+	})
+	t.Run("stdin and json", func(t *testing.T) {
+		code := f.IssueCode()
+		r := runStdin(t, code+"\n", "exchange", "-", "--json", "--no-store").want(t, 0)
+		var er exchangeResult
+		if err := json.Unmarshal([]byte(r.stdout), &er); err != nil {
+			t.Fatal(err)
+		}
+		if er.RefreshToken == "" || er.AccessToken == "" || er.RefreshTokenExpiry.IsZero() || er.Store != "" {
+			t.Errorf("exchange --json: %+v", er)
+		}
+		// A code works once.
+		r = runCLI(t, "exchange", code).want(t, 1)
+		f.secret(er.RefreshToken)
+		f.assertNoSecrets(t, r.stderr)
+	})
+}
+
+func TestNoStore(t *testing.T) {
+	f := newFake(t)
+	r := runCLI(t, "refresh", "--no-store").want(t, 0)
+	if !strings.HasPrefix(r.stdout, "refreshed") {
+		t.Errorf("refresh --no-store:\n%s", r)
+	}
+	runCLI(t, "refresh", "--no-store").want(t, 0)
+	if n := f.Mints(ebaytest.GrantClientCredentials); n != 2 {
+		t.Errorf("%d mints; want 2: memory does not outlive a process", n)
+	}
+	d := statusJSON(t, 1, "--no-store")
+	if d.State != ebayauth.StateNone || d.Store != "memory" {
+		t.Errorf("status --no-store: %+v", d)
+	}
+	if readFileMaybe(f.tokenFile) != "" {
+		t.Error("--no-store wrote the token file")
+	}
+}
+
+func TestStoreFileFlag(t *testing.T) {
+	f := newFake(t)
+	other := t.TempDir() + "/other.json"
+	runCLI(t, "refresh", "--store-file", other).want(t, 0)
+	statusJSON(t, 1) // the default file (EBAY_TOKEN_FILE) has nothing
+	if d := statusJSON(t, 0, "--store-file", other); d.Store != "file:"+other {
+		t.Errorf("store %q; want file:%s", d.Store, other)
+	}
+	f.assertNoSecrets(t, readFile(t, other+".status.json"))
+}

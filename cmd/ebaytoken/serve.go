@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/ebayprom"
+	"github.com/ebayauth/ebayauth/webhook"
+)
+
+// Environment variables of serve only.
+const (
+	envListen        = "EBAY_LISTEN"
+	envWebhook       = "EBAY_WEBHOOK_URL"    // space- or comma-separated
+	envWebhookSecret = "EBAY_WEBHOOK_SECRET" // preferred to --webhook-secret, which shows in ps
+)
+
+// Daily mint limits eBay sets, reported by the metrics.
+const (
+	applicationMintLimit = 1000
+	userMintLimit        = 50000
+)
+
+// shutdownGrace bounds a graceful shutdown: HTTP connections, then alerts
+// still queued.
+const shutdownGrace = 3 * time.Second
+
+// serveOptions are serve's own flags.
+type serveOptions struct {
+	listen        string
+	webhooks      []string
+	webhookSecret string
+	source        string
+	rtCheckEvery  time.Duration
+}
+
+func serveFlags(fs *flag.FlagSet, c *call) {
+	o := &c.serve
+	fs.StringVar(&o.listen, "listen", "", "HTTP `address` for /healthz, /metrics and /status (default 127.0.0.1:8080; "+envListen+")")
+	fs.Func("webhook", "POST alerts to `URL` (repeatable; "+envWebhook+")", func(s string) error {
+		o.webhooks = append(o.webhooks, s)
+		return nil
+	})
+	fs.StringVar(&o.webhookSecret, "webhook-secret", "", "sign alerts with HMAC-SHA256 under this `secret` (prefer "+envWebhookSecret+": flags show in ps)")
+	fs.StringVar(&o.source, "source", "", "`name` of this instance in alerts (default: the host name)")
+	fs.DurationVar(&o.rtCheckEvery, "refresh-token-check", 24*time.Hour, "how `often` to check whether the refresh token expires within 30 days")
+}
+
+// cmdServe is the daemon: it keeps the token fresh (Manager.Run: refresh at
+// the proactive point and at least every refresh interval, validate every
+// validation interval), writes it to the shared store, serves health,
+// metrics and status over HTTP, and alerts webhooks. It runs until ctx ends.
+func cmdServe(ctx context.Context, c *call) error {
+	level := slog.LevelInfo
+	if c.common.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	c.log = log
+	for _, n := range c.s.notes {
+		log.Warn("ebaytoken: " + n)
+	}
+	o := c.serve
+	if o.listen == "" {
+		o.listen = firstNonEmpty(os.Getenv(envListen), "127.0.0.1:8080")
+	}
+	if len(o.webhooks) == 0 {
+		o.webhooks = strings.FieldsFunc(os.Getenv(envWebhook), func(r rune) bool { return r == ' ' || r == ',' })
+	}
+	secret := o.webhookSecret
+	if v := os.Getenv(envWebhookSecret); v != "" {
+		if secret != "" && secret != v {
+			log.Warn("ebaytoken: --webhook-secret and " + envWebhookSecret + " disagree; using --webhook-secret")
+		} else {
+			secret = v
+		}
+	}
+	if secret != "" && len(o.webhooks) == 0 {
+		return usagef("--webhook-secret: no --webhook to sign for")
+	}
+	if o.rtCheckEvery <= 0 {
+		return usagef("--refresh-token-check: must be positive")
+	}
+
+	limit := applicationMintLimit
+	if c.s.RefreshToken != "" {
+		limit = userMintLimit
+	}
+	collector := ebayprom.NewCollector(ebayprom.WithDailyMintLimit(limit))
+	hooks := []func(ebayauth.Event){collector.Observe}
+	var notifier *webhook.Notifier
+	if len(o.webhooks) > 0 {
+		for _, u := range o.webhooks {
+			if err := checkURL(u); err != nil {
+				return usagef("--webhook: %v", err)
+			}
+		}
+		opts := []webhook.Option{webhook.WithLogger(log)}
+		if secret != "" {
+			opts = append(opts, webhook.WithSecret([]byte(secret)))
+		}
+		if o.source != "" {
+			opts = append(opts, webhook.WithSource(o.source))
+		}
+		n, err := webhook.New(o.webhooks, opts...)
+		if err != nil {
+			return usagef("--webhook: %v", err)
+		}
+		notifier = n
+		hooks = append(hooks, n.Notify)
+	}
+	closeNotifier := func() {
+		if notifier == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		if err := notifier.Close(ctx); err != nil {
+			log.Warn("ebaytoken: alerts still queued at shutdown were dropped", slog.String("error", err.Error()))
+		}
+	}
+
+	ss, err := c.open(hooks...)
+	if err != nil {
+		closeNotifier()
+		return err
+	}
+	collector.SetStatus(ss.m.Status)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector)
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		ss.Close()
+		closeNotifier()
+		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
+	}
+	srv := &http.Server{
+		Handler:           serveMux(ss, reg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("ebaytoken: serving",
+		slog.String("addr", "http://"+ln.Addr().String()),
+		slog.String("environment", c.s.environmentName()),
+		slog.String("client_id", ebayauth.MaskID(c.s.ClientID)),
+		slog.String("kind", ss.m.Status().Kind),
+		slog.String("store", ss.m.Status().Store),
+		slog.Bool("scheduled_refresh", c.s.RefreshEnabled),
+		slog.Any("webhooks", webhookHosts(o.webhooks)))
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	})
+	wg.Go(func() {
+		if c.s.RefreshEnabled {
+			_ = ss.m.Run(runCtx)
+			return
+		}
+		validateLoop(runCtx, ss.m, c.s.ValidationInterval)
+	})
+	wg.Go(func() { ss.hist.run(runCtx) })
+	wg.Go(func() { watchRefreshToken(runCtx, ss.m, notifier, log, o.rtCheckEvery) })
+
+	var failure error
+	select {
+	case <-ctx.Done():
+		log.Info("ebaytoken: shutting down")
+	case err := <-serveErr:
+		failure = &exitError{code: exitFailure, msg: "HTTP server: " + err.Error()}
+		log.Error("ebaytoken: HTTP server failed", slog.String("error", err.Error()))
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	if err := srv.Shutdown(shutCtx); err != nil {
+		srv.Close()
+	}
+	cancel()
+	stop()
+	wg.Wait()
+	ss.Close()
+	closeNotifier()
+	log.Info("ebaytoken: stopped")
+	return failure
+}
+
+// webhookHosts names the webhooks for logs by host only: a webhook URL
+// often carries a token in its path.
+func webhookHosts(urls []string) []string {
+	hosts := make([]string, len(urls))
+	for i, u := range urls {
+		hosts[i] = hostOf(u)
+	}
+	return hosts
+}
+
+// validateLoop validates every interval: serve with scheduled refresh
+// turned off (EBAY_TOKEN_REFRESH_ENABLED=false) still checks the token,
+// which it gets from the store or mints on demand.
+func validateLoop(ctx context.Context, m *ebayauth.Manager, every time.Duration) {
+	if every < 0 {
+		<-ctx.Done()
+		return
+	}
+	if every == 0 {
+		every = ebayauth.DefaultValidateEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = m.Validate(ctx)
+		}
+	}
+}
+
+// watchRefreshToken alerts when the refresh token expires within 30 days:
+// at start, then every interval while it does.
+func watchRefreshToken(ctx context.Context, m *ebayauth.Manager, n *webhook.Notifier, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if st := m.Status(); st.RefreshTokenExpiring {
+			days := int(time.Until(st.RefreshTokenExpiry).Hours() / 24)
+			msg := fmt.Sprintf("the eBay refresh token expires in %d days: the seller must consent again (ebaytoken consent-url, ebaytoken exchange)", days)
+			log.Warn("ebaytoken: "+msg, slog.Time("refresh_token_expiry", st.RefreshTokenExpiry))
+			if n != nil {
+				n.Alert("refresh_token_expiring", msg, map[string]any{
+					"refresh_token_expiry": st.RefreshTokenExpiry.UTC(),
+					"days_left":            days,
+					"client_id":            st.ClientID,
+				})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// healthDoc is the body of /healthz.
+type healthDoc struct {
+	Healthy     bool           `json:"healthy"`
+	State       ebayauth.State `json:"state"`
+	Fingerprint string         `json:"fingerprint,omitempty"`
+	Expiry      time.Time      `json:"expiry,omitzero"`
+	ExpiresIn   int64          `json:"expires_in"`
+	Fallback    bool           `json:"fallback,omitempty"`
+	Reason      string         `json:"reason,omitempty"`
+}
+
+func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		st := ss.m.Status()
+		d := healthDoc{Healthy: st.Healthy, State: st.State, Fingerprint: st.Fingerprint, Expiry: st.Expiry,
+			ExpiresIn: st.ExpiresIn, Fallback: st.State == ebayauth.StateFallback}
+		code := http.StatusOK
+		if !st.Healthy {
+			code = http.StatusServiceUnavailable
+			d.Reason = unhealthyReason(st)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_ = writeJSON(w, d)
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = writeJSON(w, ss.liveStatus())
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ebaytoken serve: /healthz /metrics /status")
+	})
+	return mux
+}
+
+// unhealthyReason says why st is not healthy.
+func unhealthyReason(st ebayauth.Status) string {
+	var why string
+	switch st.State {
+	case ebayauth.StateNone:
+		why = "no token yet"
+	case ebayauth.StateExpired:
+		why = "the token has expired"
+	default:
+		why = "no valid token"
+	}
+	if st.LastError != "" {
+		why += "; last refresh error: " + st.LastError
+	}
+	if !st.StoreHealthy {
+		why += "; the token store is unavailable"
+	}
+	return why
+}

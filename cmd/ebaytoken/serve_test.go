@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/webhook"
+)
+
+// served is a serve subcommand running in the background.
+type served struct {
+	base   string
+	stderr *lockedBuffer
+	done   chan int
+	cancel context.CancelFunc
+	code   int
+}
+
+// startServe runs serve on a free loopback port and waits until it listens.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{stderr: &lockedBuffer{}, done: make(chan int, 1), cancel: cancel, code: -1}
+	go func() {
+		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	eventually(t, 10*time.Second, "serve to listen", func() bool {
+		select {
+		case code := <-s.done:
+			s.code = code
+			t.Fatalf("serve exited with %d:\n%s", code, s.stderr)
+		default:
+		}
+		for _, rec := range s.logs(t) {
+			if rec["msg"] == "ebaytoken: serving" {
+				s.base = rec["addr"].(string)
+				return true
+			}
+		}
+		return false
+	})
+	return s
+}
+
+// stop cancels serve's context, as SIGTERM does, and waits for its exit.
+func (s *served) stop(t *testing.T) int {
+	t.Helper()
+	if s.code >= 0 {
+		return s.code
+	}
+	s.cancel()
+	select {
+	case s.code = <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not stop within 10s of its context ending:\n%s", s.stderr)
+	}
+	return s.code
+}
+
+// logs parses serve's stderr, which must be JSON lines.
+func (s *served) logs(t *testing.T) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s.stderr.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("serve logged a line that is not JSON: %q", sc.Text())
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// get fetches path and returns status and body.
+func (s *served) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(s.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func (s *served) health(t *testing.T) (int, healthDoc) {
+	t.Helper()
+	code, body := s.get(t, "/healthz")
+	var h healthDoc
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatalf("/healthz body %q: %v", body, err)
+	}
+	return code, h
+}
+
+// metrics scrapes /metrics and parses it with expfmt, as Prometheus does.
+func (s *served) metrics(t *testing.T) map[string]float64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
+	req.Header.Set("Accept", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	out := map[string]float64{}
+	for name, fam := range fams {
+		for _, m := range fam.GetMetric() {
+			key := name + labelString(m.GetLabel())
+			switch {
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				out[key+"_count"] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+func labelString(ls []*dto.LabelPair) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = fmt.Sprintf("%s=%q", l.GetName(), l.GetValue())
+	}
+	sort.Strings(parts)
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// hookServer receives webhook alerts and checks their signatures.
+type hookServer struct {
+	*httptest.Server
+	secret []byte
+	alerts chan map[string]any
+
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newHookServer(t *testing.T, secret string) *hookServer {
+	t.Helper()
+	h := &hookServer{secret: []byte(secret), alerts: make(chan map[string]any, 100)}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("webhook: %v", err)
+			return
+		}
+		h.mu.Lock()
+		h.bodies = append(h.bodies, string(body))
+		h.mu.Unlock()
+		mac := hmac.New(sha256.New, h.secret)
+		mac.Write(body)
+		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		got := r.Header.Get(webhook.SignatureHeader)
+		if got != want || !webhook.Verify(h.secret, body, got) {
+			t.Errorf("webhook signature %q; want %q", got, want)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var alert map[string]any
+		if err := json.Unmarshal(body, &alert); err != nil {
+			t.Errorf("webhook body is not JSON: %v", err)
+		}
+		select {
+		case h.alerts <- alert:
+		default:
+			t.Errorf("too many alerts")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// waitAlert waits for an alert of the kind, skipping others.
+func (h *hookServer) waitAlert(t *testing.T, kind string) map[string]any {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case a := <-h.alerts:
+			if a["kind"] == kind {
+				return a
+			}
+		case <-timeout:
+			t.Fatalf("no %s alert within 15s", kind)
+		}
+	}
+}
+
+func (h *hookServer) allBodies() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.bodies, "\n")
+}
+
+func TestServe(t *testing.T) {
+	f := newFake(t)
+	rt := f.secret(f.IssueRefreshToken())
+	t.Setenv(envRefreshToken, rt)
+	rtExpiry := time.Now().Add(10 * 24 * time.Hour).UTC().Truncate(time.Second)
+	t.Setenv(envRefreshTokenExp, rtExpiry.Format(time.RFC3339))
+	const secret = "webhook-signing-secret-0123"
+	t.Setenv(envWebhookSecret, f.secret(secret))
+	hook := newHookServer(t, secret)
+
+	s := startServe(t, "--webhook", hook.URL, "--validation-interval", "1s", "--source", "test-daemon")
+
+	// The daemon mints at start; /healthz turns 200.
+	var h healthDoc
+	eventually(t, 10*time.Second, "/healthz 200", func() bool {
+		code, doc := s.health(t)
+		h = doc
+		return code == http.StatusOK
+	})
+	if !h.Healthy || h.State != ebayauth.StateFresh || h.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) || h.ExpiresIn < 7000 {
+		t.Errorf("/healthz %+v", h)
+	}
+
+	// The refresh token expires within 30 days: an alert at start.
+	a := hook.waitAlert(t, "refresh_token_expiring")
+	if a["source"] != "test-daemon" || a["days_left"] != float64(9) && a["days_left"] != float64(10) {
+		t.Errorf("refresh_token_expiring alert %v", a)
+	}
+
+	// /status is the status --json document of the live Manager.
+	code, body := s.get(t, "/status")
+	var d statusDoc
+	if err := json.Unmarshal([]byte(body), &d); err != nil || code != http.StatusOK {
+		t.Fatalf("/status %d %q: %v", code, body, err)
+	}
+	if d.Source != "process" || d.Kind != "user" || d.State != ebayauth.StateFresh || !d.RefreshTokenExpiring ||
+		!d.RefreshTokenExpiry.Equal(rtExpiry) || d.Counters.Mints != 1 || len(d.Warnings) == 0 {
+		t.Errorf("/status %+v", d)
+	}
+
+	// Metrics, parsed as Prometheus parses them.
+	var m map[string]float64
+	eventually(t, 10*time.Second, "a validation", func() bool {
+		m = s.metrics(t)
+		return m[`ebayauth_validations_total{result="valid"}`] >= 1
+	})
+	for name, want := range map[string]float64{
+		`ebayauth_refreshes_total{result="success"}`:      1,
+		`ebayauth_healthy`:                                1,
+		`ebayauth_fallback_in_use`:                        0,
+		`ebayauth_store_healthy`:                          1,
+		`ebayauth_mints_today`:                            1,
+		`ebayauth_daily_mint_limit`:                       userMintLimit,
+		`ebayauth_token_state{state="fresh"}`:             1,
+		`ebayauth_token_state{state="none"}`:              0,
+		`ebayauth_refresh_token_expiry_timestamp_seconds`: float64(rtExpiry.Unix()),
+		`ebayauth_refresh_duration_seconds_count`:         1,
+	} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v); want %v", name, got, ok, want)
+		}
+	}
+	if exp := m["ebayauth_token_expiry_timestamp_seconds"]; math.Abs(exp-float64(h.Expiry.Unix())) > 1 {
+		t.Errorf("token expiry metric %v; want %v", exp, h.Expiry.Unix())
+	}
+
+	// Another shell: status reads the daemon's token from the store.
+	sd := statusJSON(t, 0)
+	if sd.Fingerprint != h.Fingerprint || sd.Source != "store" || sd.LastValidation.IsZero() {
+		t.Errorf("status beside serve: %+v", sd)
+	}
+
+	// eBay revokes the token: validation fails, alerts, and the daemon
+	// mints a new one.
+	first := f.LastIssued()
+	f.RevokeAll()
+	a = hook.waitAlert(t, "validation_failed")
+	if e, _ := a["error"].(string); !strings.Contains(e, "1001") {
+		t.Errorf("validation_failed alert %v", a)
+	}
+	eventually(t, 10*time.Second, "a new token", func() bool {
+		_, doc := s.health(t)
+		return doc.Healthy && doc.Fingerprint != ebayauth.Fingerprint(first)
+	})
+	m = s.metrics(t)
+	if m[`ebayauth_validations_total{result="invalid"}`] < 1 || m[`ebayauth_refreshes_total{result="success"}`] < 2 {
+		t.Errorf("metrics after the revocation: %v", m)
+	}
+	_, metricsText := s.get(t, "/metrics")
+	_, statusText := s.get(t, "/status")
+	_, healthText := s.get(t, "/healthz")
+
+	// Graceful shutdown when the context ends (SIGINT/SIGTERM in main).
+	start := time.Now()
+	if code := s.stop(t); code != 0 {
+		t.Errorf("serve exited %d after its context ended; want 0\n%s", code, s.stderr)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("shutdown took %v", took)
+	}
+	var msgs []string
+	for _, rec := range s.logs(t) {
+		msgs = append(msgs, fmt.Sprint(rec["msg"]))
+	}
+	for _, want := range []string{"ebayauth: token refreshed", "ebaytoken: shutting down", "ebaytoken: stopped"} {
+		if !strings.Contains(strings.Join(msgs, "\n"), want) {
+			t.Errorf("logs lack %q: %q", want, msgs)
+		}
+	}
+	f.assertNoSecrets(t, s.stderr.String(), metricsText, statusText, healthText, hook.allBodies())
+}
+
+func TestServeUnhealthy(t *testing.T) {
+	f := newFake(t)
+	const secret = "s3cret-for-hmac"
+	hook := newHookServer(t, secret)
+	f.FailNext(-1, http.StatusServiceUnavailable, "<html>down</html>")
+	s := startServe(t, "--webhook", hook.URL, "--webhook-secret", secret)
+
+	a := hook.waitAlert(t, "refresh_failed")
+	if e, _ := a["error"].(string); !strings.Contains(e, "HTTP 503") {
+		t.Errorf("refresh_failed alert %v", a)
+	}
+	code, h := s.health(t)
+	if code != http.StatusServiceUnavailable || h.Healthy || h.State != ebayauth.StateNone || !strings.Contains(h.Reason, "HTTP 503") {
+		t.Errorf("/healthz %d %+v; want 503 with the reason", code, h)
+	}
+	if m := s.metrics(t); m[`ebayauth_refreshes_total{result="failure"}`] < 1 || m["ebayauth_healthy"] != 0 {
+		t.Errorf("metrics: %v", m)
+	}
+
+	// The identity endpoint recovers: so does the daemon, and it says so.
+	f.ClearFailures()
+	hook.waitAlert(t, "recovered")
+	eventually(t, 10*time.Second, "/healthz 200", func() bool {
+		code, _ := s.health(t)
+		return code == http.StatusOK
+	})
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	f.assertNoSecrets(t, s.stderr.String(), hook.allBodies())
+}
+
+func TestServeRefreshDisabled(t *testing.T) {
+	f := newFake(t)
+	t.Setenv(envRefreshEnabled, "false")
+	s := startServe(t, "--validation-interval", "1s")
+	code, h := s.health(t)
+	if code != http.StatusServiceUnavailable || h.Reason != "no token yet" {
+		t.Errorf("/healthz %d %+v", code, h)
+	}
+	// A token minted elsewhere is picked up by the next validation.
+	runCLI(t, "refresh").want(t, 0)
+	eventually(t, 10*time.Second, "/healthz 200", func() bool {
+		code, _ := s.health(t)
+		return code == http.StatusOK
+	})
+	if n := f.Mints("client_credentials"); n != 1 {
+		t.Errorf("%d mints; want only the refresh command's", n)
+	}
+}
+
+func TestServeErrors(t *testing.T) {
+	newFake(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad webhook", []string{"--webhook", "not a url"}, 2, "--webhook"},
+		{"secret without webhook", []string{"--webhook-secret", "x"}, 2, "--webhook-secret"},
+		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 1, "--listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve"}, tt.args...)
+			if tt.name != "bad listen address" {
+				args = append(args, "--listen", "127.0.0.1:0")
+			}
+			r := runCLI(t, args...).want(t, tt.code)
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r)
+			}
+		})
+	}
+}
