@@ -500,3 +500,25 @@ func TestSyncAndRefreshIfDue(t *testing.T) {
 		t.Errorf("RefreshIfDue in the window = %v, %v; want a new token", refreshed, err)
 	}
 }
+
+// TestJitteredRefreshMints: past its jittered refresh point a Manager mints,
+// even though by the unjittered window its stored token is still fresh (it
+// used to find its own token in the store and give up on every request).
+func TestJitteredRefreshMints(t *testing.T) {
+	f := newFixture(t, nil)
+	first := f.token(t)
+	f.waitEvent(t, ebayauth.EventRefreshed)
+	// Just inside the jittered window's far end: one hour and a bit before expiry.
+	at := f.m.Status().RefreshAt
+	if !at.Before(first.Expiry.Add(-time.Hour)) {
+		t.Skipf("jitter drew %v: nothing between the jittered and the plain refresh point", first.Expiry.Sub(at))
+	}
+	f.clock.Set(at)
+	f.token(t) // stale: starts the background refresh
+	if e := f.waitEvent(t, ebayauth.EventRefreshed); e.Fingerprint == first.Fingerprint() {
+		t.Fatal("refreshed to the same token")
+	}
+	if got := f.srv.Mints(ebaytest.GrantClientCredentials); got != 2 {
+		t.Errorf("mints = %d; want 2", got)
+	}
+}

@@ -166,6 +166,9 @@ func (m *Manager) startRefresh(force bool, rejected string) <-chan refreshResult
 func (m *Manager) refresh(ctx context.Context, force bool, rejected string) (*entry, error) {
 	start := m.now()
 	old := m.cur.Load()
+	if !force && rejected == "" && old != nil && (old.refreshAt.IsZero() || start.Before(old.refreshAt)) {
+		return old, nil // refreshed since this refresh was asked for
+	}
 	if old != nil && !old.dueAt.IsZero() && !start.Before(old.dueAt) {
 		m.log.Warn("ebayauth: refreshing an expiring token",
 			slog.String("fingerprint", old.tok.Fingerprint()), slog.Time("expiry", old.tok.Expiry))
@@ -224,8 +227,8 @@ func (m *Manager) fresh(tok *Token, lenient bool) bool {
 	return now.Before(tok.Expiry.Add(-m.refreshBefore()))
 }
 
-// fromStore adopts the store's token if it is fresh, not the rejected one
-// and not the current one.
+// fromStore adopts the store's token if it is fresh and not the rejected
+// one. For a scheduled refresh the current token does not count.
 func (m *Manager) fromStore(ctx context.Context, rejected string) *entry {
 	var tok *Token
 	m.storeOp(ctx, "load", func(ctx context.Context) error {
@@ -240,6 +243,12 @@ func (m *Manager) fromStore(ctx context.Context, rejected string) *entry {
 		return nil
 	}
 	if cur := m.cur.Load(); cur != nil && cur.tok.AccessToken == tok.AccessToken {
+		// The store holds our own token: nobody refreshed it. A scheduled
+		// refresh (past our jittered refresh point) must mint; a
+		// replacement is content with it, as it is not the rejected one.
+		if rejected == "" {
+			return nil
+		}
 		return cur
 	}
 	e := m.adopt(tok, m.now())
