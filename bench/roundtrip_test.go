@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -84,6 +85,26 @@ func (f *fixture) newRequest(tb testing.TB) *http.Request {
 	return req
 }
 
+// cpuMeter reports the process CPU time per operation as "cpu-ns/op".
+type cpuMeter struct {
+	start time.Duration
+	ok    bool
+}
+
+// startCPU starts a cpuMeter; call it right after b.ResetTimer.
+func startCPU() cpuMeter {
+	c, ok := processCPU()
+	return cpuMeter{c, ok}
+}
+
+func (m cpuMeter) report(b *testing.B) {
+	b.StopTimer()
+	end, ok := processCPU()
+	if m.ok && ok && b.N > 0 {
+		b.ReportMetric(float64(end-m.start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // check makes one request through rt and fails unless it carries a token.
 func check(tb testing.TB, rt http.RoundTripper, req *http.Request) {
 	tb.Helper()
@@ -105,11 +126,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 			check(b, rt, req)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			for b.Loop() {
 				if _, err := rt.RoundTrip(req); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 	// ebayauth's Transport inside a go-retryablehttp client: the cost of the
@@ -121,6 +144,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := startCPU()
 		for b.Loop() {
 			resp, err := f.rc.Do(req)
 			if err != nil {
@@ -128,6 +152,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 			resp.Body.Close()
 		}
+		cpu.report(b)
 	})
 }
 
@@ -153,6 +178,7 @@ func BenchmarkRoundTripParallel(b *testing.B) {
 				b.SetParallelism(p)
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu := startCPU()
 				b.RunParallel(func(pb *testing.PB) {
 					req := reqs[int(next.Add(1)-1)%len(reqs)]
 					for pb.Next() {
@@ -162,6 +188,7 @@ func BenchmarkRoundTripParallel(b *testing.B) {
 						}
 					}
 				})
+				cpu.report(b)
 			})
 		}
 	}

@@ -328,12 +328,11 @@ func cmdExchange(ctx context.Context, c *call) error {
 			AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, Store: stored})
 	}
 	w := c.stdout
-	fmt.Fprintln(w, "Refresh token (shown once; keep it secret):")
-	fmt.Fprintf(w, "  %s\n", tok.RefreshToken)
+	fmt.Fprint(w, "The seller's refresh token (shown this once; keep it secret)")
 	if !tok.RefreshTokenExpiry.IsZero() {
-		fmt.Fprintf(w, "Expires: %s (in %s)\n", tok.RefreshTokenExpiry.UTC().Format(time.RFC3339), human(time.Until(tok.RefreshTokenExpiry)))
+		fmt.Fprintf(w, ", valid until %s (%s)", tok.RefreshTokenExpiry.UTC().Format(time.RFC3339), human(time.Until(tok.RefreshTokenExpiry)))
 	}
-	fmt.Fprintln(w, "\nStore it in your secret manager or environment, e.g.:")
+	fmt.Fprint(w, ".\nStore it in your secret manager or environment; ebaytoken and the library read these:\n\n")
 	fmt.Fprintf(w, "  export %s=%s\n", envRefreshToken, shellQuote(tok.RefreshToken))
 	if !tok.RefreshTokenExpiry.IsZero() {
 		fmt.Fprintf(w, "  export %s=%s\n", envRefreshTokenExp, tok.RefreshTokenExpiry.UTC().Format(time.RFC3339))

@@ -377,8 +377,12 @@ func (d *demo) phases(ctx context.Context) ([]demoPhase, string) {
 		// retry after the backoff succeeds, well before expiry.
 		before := d.srv.TotalTokenRequests()
 		d.srv.FailNext(-1, http.StatusServiceUnavailable, "<html><body>503 Service Unavailable</body></html>")
+		_, failed := d.waitEvent(ctx, slack, ebayauth.EventRefreshFailed)
 		pause(ctx, time.Until(lastMint.Add(o.lifetime-o.before*3/4)))
 		d.srv.ClearFailures()
+		if !failed {
+			return "no refresh was attempted during the outage", false
+		}
 		failedReqs := d.srv.TotalTokenRequests() - before
 		d.logf("  identity endpoint back")
 		e, ok := nextMint()

@@ -31,14 +31,28 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	// go-redis logs connection failures to stderr on its own; the command
+	// reports store failures itself (status, the Manager's logs and events).
+	redis.SetLogger(quietRedis{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, a second one kills at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // Exit statuses.
 const (

@@ -416,8 +416,11 @@ func TestConsentAndExchange(t *testing.T) {
 		t.Fatalf("exchange output:\n%s", r)
 	}
 	f.secret(rt)
-	if strings.Count(r.stdout, rt) != 2 { // once alone, once in the export line
-		t.Errorf("the refresh token should be shown once, plus the export line:\n%s", r.stdout)
+	if strings.Count(r.stdout, rt) != 1 {
+		t.Errorf("the refresh token should be shown once:\n%s", r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("exchange wrote to stderr:\n%s", r.stderr)
 	}
 
 	// The exchanged user token is in the store: status and token mint nothing.

@@ -317,10 +317,11 @@ func TestServe(t *testing.T) {
 		_, doc := s.health(t)
 		return doc.Healthy && doc.Fingerprint != ebayauth.Fingerprint(first)
 	})
-	m = s.metrics(t)
-	if m[`ebayauth_validations_total{result="invalid"}`] < 1 || m[`ebayauth_refreshes_total{result="success"}`] < 2 {
-		t.Errorf("metrics after the revocation: %v", m)
-	}
+	// The Manager adopts a token before it reports it: wait for the event.
+	eventually(t, 10*time.Second, "metrics of the revocation", func() bool {
+		m = s.metrics(t)
+		return m[`ebayauth_validations_total{result="invalid"}`] >= 1 && m[`ebayauth_refreshes_total{result="success"}`] >= 2
+	})
 	_, metricsText := s.get(t, "/metrics")
 	_, statusText := s.get(t, "/status")
 	_, healthText := s.get(t, "/healthz")
@@ -380,13 +381,12 @@ func TestServeUnhealthy(t *testing.T) {
 func TestServeRefreshDisabled(t *testing.T) {
 	f := newFake(t)
 	t.Setenv(envRefreshEnabled, "false")
+	runCLI(t, "refresh").want(t, 0) // a token minted elsewhere
 	s := startServe(t, "--validation-interval", "1s")
-	code, h := s.health(t)
-	if code != http.StatusServiceUnavailable || h.Reason != "no token yet" {
+	if code, h := s.health(t); code != http.StatusOK && h.Reason != "no token yet" {
 		t.Errorf("/healthz %d %+v", code, h)
 	}
-	// A token minted elsewhere is picked up by the next validation.
-	runCLI(t, "refresh").want(t, 0)
+	// No scheduled refresh: the first validation takes the stored token.
 	eventually(t, 10*time.Second, "/healthz 200", func() bool {
 		code, _ := s.health(t)
 		return code == http.StatusOK
@@ -394,6 +394,11 @@ func TestServeRefreshDisabled(t *testing.T) {
 	if n := f.Mints("client_credentials"); n != 1 {
 		t.Errorf("%d mints; want only the refresh command's", n)
 	}
+	// The token is adopted before the validation's probe ends.
+	eventually(t, 10*time.Second, "the validation's metrics", func() bool {
+		m := s.metrics(t)
+		return m[`ebayauth_refreshes_total{result="store"}`] == 1 && m[`ebayauth_validations_total{result="valid"}`] >= 1
+	})
 }
 
 func TestServeErrors(t *testing.T) {

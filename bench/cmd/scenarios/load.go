@@ -97,6 +97,12 @@ func (r *loadResult) percentile(q float64) time.Duration {
 	return r.lat[min(max(i, 0), len(r.lat)-1)]
 }
 
+// slower counts the requests that took d or more.
+func (r *loadResult) slower(d time.Duration) int {
+	i, _ := slices.BinarySearch(r.lat, d)
+	return len(r.lat) - i
+}
+
 func (r *loadResult) max() time.Duration {
 	if len(r.lat) == 0 {
 		return 0

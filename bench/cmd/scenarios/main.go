@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/scenarios [-quick] [-only rotation,storm,...] [-v]
+//	go run ./cmd/scenarios [-quick] [-only rotation,storm,...] [-v] [-cpuprofile f] [-mutexprofile f]
 //
 // -quick shrinks every scenario so the whole run finishes in seconds, for
 // CI; its numbers mean nothing. Without it the run takes about three
@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +67,7 @@ type params struct {
 	outageShare         float64 // of a lifetime
 	outageTail          time.Duration
 	stormGoroutines     int
+	stormRounds         int
 	fleetManagers       int
 	fleetRotations      int
 	fleetReplicas       int // extrapolated
@@ -89,6 +92,7 @@ func fullParams() params {
 		outageShare:         0.8,
 		outageTail:          6 * time.Second,
 		stormGoroutines:     10_000,
+		stormRounds:         5,
 		fleetManagers:       8,
 		fleetRotations:      3,
 		fleetReplicas:       50,
@@ -112,6 +116,7 @@ func quickParams() params {
 	p.revokeAt = 400 * time.Millisecond
 	p.outageTail = 700 * time.Millisecond
 	p.stormGoroutines = 1000
+	p.stormRounds = 1
 	p.fleetManagers = 3
 	p.fleetRotations = 1
 	p.memoryManagers = 200
@@ -126,6 +131,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", false, "shrink every scenario to finish in seconds (for CI; the numbers mean nothing)")
 	only := fs.String("only", "", "comma-separated scenarios to run (default all): "+names())
 	verbose := fs.Bool("v", false, "report progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `file`")
+	mutexProfile := fs.String("mutexprofile", "", "write a mutex contention profile of the run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -155,6 +162,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "scenarios: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "scenarios: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *mutexProfile != "" {
+		runtime.SetMutexProfileFraction(1)
+		defer func() {
+			runtime.SetMutexProfileFraction(0)
+			if err := writeProfile("mutex", *mutexProfile); err != nil {
+				fmt.Fprintf(stderr, "scenarios: %v\n", err)
+			}
+		}()
+	}
+
 	var rows []row
 	for _, s := range scenarios {
 		if want != nil && !slices.Contains(want, s.name) {
@@ -170,6 +200,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	printTable(stdout, p, rows)
 	return 0
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func names() string {

@@ -26,7 +26,7 @@ func rotation(ctx context.Context, p params) ([]row, error) {
 			r := drive(ctx, p, &bench.Floor{Header: "Bearer " + tok, Base: f.base}, f.URL+searchPath, p.rotationFor)
 			logFailures(p, "rotation floor", r)
 			out := latencyRow(name, "floor (static token)", r, f.mints()-before)
-			out.result = "base latency under this load"
+			out.result = "base latency under this load; " + slow(p, r)
 			return out, nil
 		},
 		func() (row, error) {
@@ -45,8 +45,8 @@ func rotation(ctx context.Context, p params) ([]row, error) {
 			logFailures(p, "rotation ebayauth", r)
 			out := latencyRow(name, "ebayauth", r, f.mints()-before)
 			c := m.Status().Counters
-			out.result = fmt.Sprintf("refreshed in the background %v before expiry; %d 401s healed, %d refresh failures",
-				p.refreshBefore, c.Retries401, c.RefreshFailures)
+			out.result = fmt.Sprintf("refreshed in the background %v before expiry; %s; %d 401s healed, %d refresh failures",
+				p.refreshBefore, slow(p, r), c.Retries401, c.RefreshFailures)
 			return out, nil
 		},
 		func() (row, error) {
@@ -60,7 +60,7 @@ func rotation(ctx context.Context, p params) ([]row, error) {
 			r := drive(ctx, p, tr, f.URL+searchPath, p.rotationFor)
 			logFailures(p, "rotation oauth2", r)
 			out := latencyRow(name, "x/oauth2", r, f.mints()-before)
-			out.result = "refreshes on the request path, holding its mutex"
+			out.result = "refreshes on the request path, holding its mutex; " + slow(p, r)
 			return out, nil
 		},
 	)
@@ -69,4 +69,10 @@ func rotation(ctx context.Context, p params) ([]row, error) {
 	}
 	p.logf("rotation: %d s each row", int(p.rotationFor/time.Second))
 	return rows, nil
+}
+
+// slow says how many requests took half the token endpoint's latency or
+// more: requests that waited for a mint, or were stalled by the machine.
+func slow(p params, r *loadResult) string {
+	return fmt.Sprintf("%s requests ≥ %s", num(r.slower(p.tokenLatency/2)), ms(p.tokenLatency/2))
 }
