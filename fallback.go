@@ -28,17 +28,24 @@ func (m *Manager) degraded(err error) (*entry, error) {
 		return e, nil
 	}
 	if m.fallbackEntry != nil {
-		m.fallbackUses.Add(1)
-		m.mu.Lock()
-		first := !m.inFallback
-		m.inFallback = true
-		m.mu.Unlock()
-		if first {
-			m.log.Warn("ebayauth: serving the static fallback token: no valid token could be minted",
-				slog.String("fingerprint", m.fallbackEntry.tok.Fingerprint()), slog.String("error", err.Error()))
-			m.emit(Event{Kind: EventFallbackUsed, Fingerprint: m.fallbackEntry.tok.Fingerprint(), Err: err})
-		}
+		m.useFallback(err)
 		return m.fallbackEntry, nil
 	}
 	return nil, fmt.Errorf("%w (last refresh: %w)", ErrNoToken, err)
+}
+
+// useFallback counts a use of the fallback token after err, and reports
+// the first use in a row.
+func (m *Manager) useFallback(err error) {
+	m.fallbackUses.Add(1)
+	m.mu.Lock()
+	first := !m.inFallback
+	m.inFallback = true
+	m.mu.Unlock()
+	if first {
+		fp := m.fallbackEntry.tok.Fingerprint()
+		m.log.Warn("ebayauth: serving the static fallback token: no valid token could be minted",
+			slog.String("fingerprint", fp), slog.String("error", err.Error()))
+		m.emit(Event{Kind: EventFallbackUsed, Fingerprint: fp, Err: err})
+	}
 }

@@ -145,7 +145,8 @@ func (m *Manager) Token(ctx context.Context) (*Token, error) {
 
 // Refresh implements Refresher: it returns a token other than rejected,
 // refreshing only if rejected is still the current token. Many callers
-// rejected with the same token share one refresh.
+// rejected with the same token share one refresh. If the refresh fails it
+// returns the fallback token, unless that is the one rejected.
 func (m *Manager) Refresh(ctx context.Context, rejected *Token) (*Token, error) {
 	if rejected == nil {
 		return m.Token(ctx)
@@ -156,6 +157,12 @@ func (m *Manager) Refresh(ctx context.Context, rejected *Token) (*Token, error) 
 		}
 		e, err := m.await(ctx, m.startRefresh(false, rejected.AccessToken))
 		if err != nil {
+			// No new token: the fallback, unless it is what was rejected.
+			if fb := m.fallbackEntry; fb != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) &&
+				fb.tok.AccessToken != rejected.AccessToken {
+				m.useFallback(err)
+				return fb.tok, nil
+			}
 			return nil, err
 		}
 		if e.tok.AccessToken != rejected.AccessToken {
@@ -180,18 +187,6 @@ func (m *Manager) ForceRefresh(ctx context.Context) (*Token, error) {
 		return nil, err
 	}
 	return e.tok, nil
-}
-
-func (m *Manager) await(ctx context.Context, ch <-chan refreshResult) (*entry, error) {
-	if ch == nil {
-		return nil, ErrClosed
-	}
-	select {
-	case r := <-ch:
-		return r.e, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // Client returns an *http.Client whose requests to eBay carry the token,

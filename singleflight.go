@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 )
 
@@ -55,8 +56,7 @@ func (m *Manager) newEntry(tok *Token, jitter bool) *entry {
 	if tok.Expiry.IsZero() {
 		return e
 	}
-	before := m.refreshBefore()
-	due := min(before/10, maxDueWindow)
+	before, due := m.refreshBefore(), m.dueWindow()
 	if jitter && before > 0 {
 		before += rand.N(before/10 + 1)
 	}
@@ -69,6 +69,10 @@ func (m *Manager) newEntry(tok *Token, jitter bool) *entry {
 func (m *Manager) refreshBefore() time.Duration {
 	return min(m.cfg.RefreshBefore, time.Duration(m.lifetime.Load())/2)
 }
+
+// dueWindow is the stretch before expiry in which callers wait for a
+// refresh: a tenth of the refresh window, at most a minute.
+func (m *Manager) dueWindow() time.Duration { return min(m.refreshBefore()/10, maxDueWindow) }
 
 // current returns the entry to serve: fresh at once, stale at once after
 // starting a background refresh, otherwise after waiting for a refresh.
@@ -93,10 +97,11 @@ func (m *Manager) refreshInBackground(now time.Time) {
 	if now.UnixNano() < m.nextTry.Load() || !m.bgRefresh.CompareAndSwap(false, true) {
 		return
 	}
-	if ch := m.startRefresh(false, ""); ch != nil && m.spawn(func() { <-ch; m.bgRefresh.Store(false) }) {
-		return
+	// The flag is cleared when the refresh we joined ends, whoever started it.
+	ch := m.startRefresh(false, "")
+	if !m.spawn(func() { <-ch; m.bgRefresh.Store(false) }) {
+		m.bgRefresh.Store(false)
 	}
-	m.bgRefresh.Store(false)
 }
 
 // wait waits for a refresh, then serves what can be served: the new token,
@@ -105,54 +110,53 @@ func (m *Manager) wait(ctx context.Context) (*entry, error) {
 	if m.now().UnixNano() < m.nextTry.Load() {
 		return m.degraded(m.lastFailure())
 	}
-	ch := m.startRefresh(false, "")
-	if ch == nil {
-		return nil, ErrClosed
-	}
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return m.degraded(r.err)
-		}
-		return r.e, nil
-	case <-ctx.Done():
+	e, err := m.await(ctx, m.startRefresh(false, ""))
+	switch {
+	case err == nil:
+		return e, nil
+	case ctx.Err() != nil:
 		if e := m.cur.Load(); e != nil && e.tok.valid(m.now()) {
 			return e, nil
 		}
 		return nil, fmt.Errorf("ebayauth: waiting for a token refresh: %w", ctx.Err())
+	case errors.Is(err, ErrClosed):
+		return nil, err
 	}
-}
-
-type refreshResult struct {
-	e   *entry
-	err error
+	return m.degraded(err)
 }
 
 // startRefresh joins the refresh in flight or starts one on a context
 // detached from every caller, bounded by Config.RefreshTimeout and Close.
 // Forced refreshes (ForceRefresh) have a singleflight key of their own, so
-// they never settle for a scheduled refresh's result. It returns nil once
-// the Manager is closed.
-func (m *Manager) startRefresh(force bool, rejected string) <-chan refreshResult {
+// they never settle for a scheduled refresh's result. Once the Manager is
+// closed the refresh fails at once with ErrClosed.
+func (m *Manager) startRefresh(force bool, rejected string) <-chan singleflight.Result {
 	key := "refresh"
 	if force {
 		key = "mint"
 	}
-	out := make(chan refreshResult, 1)
-	ok := m.spawn(func() {
-		// This goroutine outlives the refresh, so Close waits for it too.
-		r := <-m.sf.DoChan(key, func() (any, error) {
-			ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
-			defer cancel()
-			return m.refresh(ctx, force, rejected)
-		})
-		e, _ := r.Val.(*entry)
-		out <- refreshResult{e, r.Err}
+	return m.sf.DoChan(key, func() (any, error) {
+		if !m.enter() { // Close waits for a refresh that got in
+			return nil, ErrClosed
+		}
+		defer m.wg.Done()
+		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.RefreshTimeout)
+		defer cancel()
+		return m.refresh(ctx, force, rejected)
 	})
-	if !ok {
-		return nil
+}
+
+// await waits for a refresh's result, for no longer than ctx allows.
+func (m *Manager) await(ctx context.Context, ch <-chan singleflight.Result) (*entry, error) {
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*entry), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return out
 }
 
 // refresh gets a new token: from the store if another Manager minted one,
@@ -204,10 +208,10 @@ func (m *Manager) refresh(ctx context.Context, force bool, rejected string) (*en
 	e := m.adopt(tok, start)
 	m.mints.Add(1)
 	m.storeOp(ctx, "save", func(ctx context.Context) error { return m.store.Save(ctx, m.key, tok) })
+	took := m.now().Sub(start)
 	m.log.Info("ebayauth: token refreshed", slog.String("kind", m.cfg.kind()),
-		slog.String("fingerprint", tok.Fingerprint()), slog.Time("expiry", tok.Expiry),
-		slog.Duration("took", m.now().Sub(start)))
-	m.emit(Event{Kind: EventRefreshed, Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry, Duration: m.now().Sub(start)})
+		slog.String("fingerprint", tok.Fingerprint()), slog.Time("expiry", tok.Expiry), slog.Duration("took", took))
+	m.emit(Event{Kind: EventRefreshed, Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry, Duration: took})
 	return e, nil
 }
 
@@ -222,7 +226,7 @@ func (m *Manager) fresh(tok *Token, lenient bool) bool {
 		return true
 	}
 	if lenient {
-		return now.Before(tok.Expiry.Add(-min(m.refreshBefore()/10, maxDueWindow)))
+		return now.Before(tok.Expiry.Add(-m.dueWindow()))
 	}
 	return now.Before(tok.Expiry.Add(-m.refreshBefore()))
 }

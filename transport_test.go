@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
+
 	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/ebaytest"
 )
@@ -214,7 +216,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	f.srv.SetTokenLifetime(48 * time.Hour)
 	fb := mintDirect(t, f.srv)
 	f.srv.SetTokenLifetime(0)
-	logs := new(syncBuffer)
+	logs := new(syncbuf.Buffer)
 	var errs []string
 	var events []ebayauth.Event
 	var mu sync.Mutex
@@ -275,5 +277,33 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	}
 	if len(errs) < 3 || !strings.Contains(logs.String(), "invalid_grant") {
 		t.Errorf("the scenario did not reach its failure paths: errors %q", errs)
+	}
+}
+
+// TestRevokedDuringOutageUsesFallback: eBay revokes the token while its
+// identity endpoint is down; the retry goes out with the fallback token
+// instead of returning the 401.
+func TestRevokedDuringOutageUsesFallback(t *testing.T) {
+	f := newFixture(t, nil)
+	f.srv.SetTokenLifetime(48 * time.Hour)
+	fb := mintDirect(t, f.srv)
+	f.srv.SetTokenLifetime(0)
+	f = newFixtureOn(t, f, func(c *ebayauth.Config) { c.FallbackToken = fb })
+	f.srv.RevokeToken(f.token(t).AccessToken)
+	f.srv.FailNext(-1, http.StatusServiceUnavailable, "")
+	if code := search(t, f.m.Client(), f.srv.URL); code != http.StatusOK {
+		t.Fatalf("status %d; want 200 from the retry with the fallback token", code)
+	}
+	auth := f.srv.AuthHeaders()
+	if last := auth[len(auth)-1]; last != "Bearer "+fb {
+		t.Errorf("retry Authorization = %.20q…; want the fallback token", last)
+	}
+	if s := f.m.Status(); s.Counters.FallbackUses != 1 || s.Counters.Retries401 != 1 {
+		t.Errorf("fallback uses %d, 401 retries %d; want 1 and 1", s.Counters.FallbackUses, s.Counters.Retries401)
+	}
+	// The fallback itself rejected: the 401 comes back, no loop.
+	f.srv.RevokeToken(fb)
+	if code := search(t, f.m.Client(), f.srv.URL); code != http.StatusUnauthorized {
+		t.Errorf("with the fallback revoked too: status %d; want 401", code)
 	}
 }
