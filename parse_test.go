@@ -81,6 +81,17 @@ func TestParseTokenResponse(t *testing.T) {
 	}
 }
 
+func TestExpiryHasNoMonotonicReading(t *testing.T) {
+	tok, err := parseTokenResponse(200, "", []byte(`{"access_token":"a","expires_in":7200}`), time.Now(), GrantClientCredentials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A time with a monotonic reading prints it as "m=+…".
+	if s := tok.Expiry.String(); strings.Contains(s, "m=") {
+		t.Errorf("Expiry %s carries a monotonic reading; a suspended machine would misjudge it", s)
+	}
+}
+
 func FuzzParseTokenResponse(f *testing.F) {
 	f.Add(200, `{"access_token":"v^1.1#i^1#t^H4s+/=","expires_in":7200,"token_type":"Application Access Token"}`)
 	f.Add(200, `{"access_token":"a","expires_in":7200,"refresh_token":"N/A"}`)

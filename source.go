@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -38,10 +39,10 @@ const (
 // network errors, 429 and 5xx (never another 4xx) up to retryMax times with
 // jittered exponential backoff, stopping as soon as the request's context
 // ends. The last answer is returned as it came so its error body can be read.
+// All such clients share one connection pool.
 func NewRetryingClient(retryMax int) *http.Client {
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = cleanhttp.DefaultPooledClient()
-	rc.HTTPClient.Timeout = 30 * time.Second
+	rc.HTTPClient = &http.Client{Transport: sharedTokenTransport(), Timeout: 30 * time.Second}
 	rc.Logger = nil
 	rc.RetryMax = max(retryMax, 0)
 	rc.RetryWaitMin = defaultRetryWaitMin
@@ -51,6 +52,11 @@ func NewRetryingClient(retryMax int) *http.Client {
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc.StandardClient()
 }
+
+// sharedTokenTransport is the connection pool of every retrying client, so
+// that 10,000 Managers (one per seller) hold idle connections to eBay's token
+// endpoint once, not once each.
+var sharedTokenTransport = sync.OnceValue(func() *http.Transport { return cleanhttp.DefaultPooledTransport() })
 
 // cappedBackoff is retryablehttp's exponential backoff with jitter, never
 // longer than max even if a Retry-After header asks for more: a refresh that
@@ -140,6 +146,10 @@ func parseTokenResponse(status int, contentType string, body []byte, issued time
 	case *tr.ExpiresIn <= 0 || *tr.ExpiresIn > 10*365*24*3600:
 		return nil, fail(fmt.Errorf("answer has expires_in %d", *tr.ExpiresIn))
 	}
+	// Expiries drop the monotonic clock reading (Round(0)) so that they are
+	// compared by the wall clock: a machine that was suspended for hours
+	// must not think its token still fresh, as the monotonic clock would.
+	issued = issued.Round(0)
 	t := &Token{
 		AccessToken: tr.AccessToken,
 		TokenType:   tr.TokenType,

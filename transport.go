@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 )
 
 // Transport is an http.RoundTripper that puts "Authorization: Bearer
@@ -21,8 +22,8 @@ import (
 // The header always uses the Bearer scheme, whatever eBay's token_type
 // says: eBay answers errorId 1003 to "Application Access Token v^1.1…".
 //
-// A Transport is safe for concurrent use; do not change its fields after
-// first use.
+// A Transport is safe for concurrent use. Do not change its fields after
+// first use (AllowedHosts is read once), and do not copy it after first use.
 type Transport struct {
 	// Source supplies the token. Required.
 	Source TokenSource
@@ -31,23 +32,21 @@ type Transport struct {
 	// AllowedHosts receive the token: "host" (any port), "host:port", or
 	// "*.domain" (any subdomain). Nil: DefaultAllowedHosts(Production).
 	AllowedHosts []string
+
+	hosts atomic.Pointer[hostSet] // AllowedHosts parsed on first use
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
 
 // defaultHosts are the allowed hosts of a Transport without AllowedHosts.
-var defaultHosts = DefaultAllowedHosts(Production)
+var defaultHosts = parseHosts(DefaultAllowedHosts(Production))
 
 // retryNotifier is implemented by a source that counts healed 401s.
 type retryNotifier interface{ retried401(tok *Token) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	hosts := t.AllowedHosts
-	if hosts == nil {
-		hosts = defaultHosts
-	}
-	if !hostAllowed(hosts, req.URL.Host) {
+	if !t.allowedHosts().allows(req.URL.Host) {
 		return t.base().RoundTrip(req)
 	}
 	tok, header, err := t.token(req.Context())
@@ -119,6 +118,20 @@ func (t *Transport) token(ctx context.Context) (*Token, string, error) {
 	return tok, "Bearer " + tok.AccessToken, nil
 }
 
+// allowedHosts returns AllowedHosts parsed, parsing them on first use.
+func (t *Transport) allowedHosts() *hostSet {
+	if hs := t.hosts.Load(); hs != nil {
+		return hs
+	}
+	hs := &defaultHosts
+	if t.AllowedHosts != nil {
+		parsed := parseHosts(t.AllowedHosts)
+		hs = &parsed
+	}
+	t.hosts.Store(hs)
+	return hs
+}
+
 func (t *Transport) base() http.RoundTripper {
 	if t.Base != nil {
 		return t.Base
@@ -144,22 +157,50 @@ func discard(resp *http.Response) {
 // hostAllowed reports whether hostport (a URL's Host) matches one of
 // patterns: "*.domain" matches every subdomain of domain on any port; a
 // pattern with a port matches that host and port; one without a port matches
-// the host on any port. Comparison ignores case. It does not allocate.
+// the host on any port. Comparison ignores case.
 func hostAllowed(patterns []string, hostport string) bool {
-	host, _ := splitHostPort(hostport)
+	return parseHosts(patterns).allows(hostport)
+}
+
+// hostPattern is one parsed AllowedHosts entry.
+type hostPattern struct {
+	suffix string // for "*.domain": ".domain"; else empty
+	exact  string // otherwise the entry as written, for the common exact match
+	host   string // its host, without brackets
+	port   string // and port, if the entry names one
+}
+
+// hostSet is AllowedHosts parsed once, so a request only compares strings.
+type hostSet []hostPattern
+
+func parseHosts(patterns []string) hostSet {
+	hs := make(hostSet, 0, len(patterns))
 	for _, p := range patterns {
 		if suffix, ok := strings.CutPrefix(p, "*"); ok {
-			if len(host) > len(suffix) && strings.EqualFold(host[len(host)-len(suffix):], suffix) {
-				return true
-			}
+			hs = append(hs, hostPattern{suffix: suffix})
 			continue
 		}
-		ph, pport := splitHostPort(p)
-		if pport != "" {
-			if strings.EqualFold(p, hostport) {
+		host, port := splitHostPort(p)
+		hs = append(hs, hostPattern{exact: p, host: host, port: port})
+	}
+	return hs
+}
+
+// allows reports whether hostport matches the set. It does not allocate.
+func (hs hostSet) allows(hostport string) bool {
+	for _, p := range hs {
+		if p.exact == hostport && p.exact != "" {
+			return true
+		}
+	}
+	host, port := splitHostPort(hostport)
+	for _, p := range hs {
+		switch {
+		case p.suffix != "":
+			if len(host) > len(p.suffix) && strings.EqualFold(host[len(host)-len(p.suffix):], p.suffix) {
 				return true
 			}
-		} else if strings.EqualFold(ph, host) {
+		case strings.EqualFold(p.host, host) && (p.port == "" || p.port == port):
 			return true
 		}
 	}
@@ -169,7 +210,7 @@ func hostAllowed(patterns []string, hostport string) bool {
 // splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port" without
 // net.SplitHostPort's allocation of an error for a missing port.
 func splitHostPort(s string) (host, port string) {
-	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, ']') {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && i > strings.LastIndexByte(s, ']') {
 		host, port = s[:i], s[i+1:]
 	} else {
 		host = s
