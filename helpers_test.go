@@ -1,15 +1,15 @@
 package ebayauth_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
 	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/ebaytest"
@@ -25,31 +25,14 @@ type fixture struct {
 	clock  *ebaytest.Clock
 	m      *ebayauth.Manager
 	events chan ebayauth.Event
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *syncbuf.Buffer
 }
 
 // newFixture starts a fake eBay and a Manager for an application token
 // against it; edit adjusts the Config first.
 func newFixture(t *testing.T, edit func(*ebayauth.Config)) *fixture {
 	t.Helper()
-	f := &fixture{srv: ebaytest.NewServer(), clock: ebaytest.NewClock(start), events: make(chan ebayauth.Event, 1000), logs: new(syncBuffer)}
+	f := &fixture{srv: ebaytest.NewServer(), clock: ebaytest.NewClock(start), events: make(chan ebayauth.Event, 1000), logs: new(syncbuf.Buffer)}
 	t.Cleanup(f.srv.Close)
 	f.srv.SetNow(f.clock.Now)
 	cfg := ebayauth.Config{

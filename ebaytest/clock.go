@@ -1,6 +1,7 @@
 package ebaytest
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ type Clock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []clockWaiter
+	added   chan struct{} // closed when an After is registered; nil if nobody waits for that
 }
 
 type clockWaiter struct {
@@ -42,11 +44,36 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 		return ch
 	}
 	c.waiters = append(c.waiters, clockWaiter{c.now.Add(d), ch})
+	if c.added != nil {
+		close(c.added)
+		c.added = nil
+	}
 	return ch
 }
 
-// Waiters reports how many After channels have not fired yet: a test can
-// wait until the code under test is parked on the clock.
+// BlockUntil waits until at least n After channels are pending — the code
+// under test is parked on the clock — or ctx ends.
+func (c *Clock) BlockUntil(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		if len(c.waiters) >= n {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.added == nil {
+			c.added = make(chan struct{})
+		}
+		added := c.added
+		c.mu.Unlock()
+		select {
+		case <-added:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Waiters reports how many After channels have not fired yet.
 func (c *Clock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -11,7 +11,6 @@ package fleet_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
 	"go.uber.org/goleak"
 
@@ -266,7 +267,7 @@ type replica struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	lines   chan string // stdout lines other than events; closed at EOF
-	stderr  *syncBuffer
+	stderr  *syncbuf.Buffer
 	exited  chan struct{}
 	waitErr error // once exited is closed
 
@@ -306,7 +307,7 @@ func startReplica(t *testing.T, path string, args ...string) *replica {
 		name:   args[1],
 		cmd:    exec.Command(path, args...),
 		lines:  make(chan string, 4),
-		stderr: new(syncBuffer),
+		stderr: new(syncbuf.Buffer),
 		exited: make(chan struct{}),
 		events: make(map[string][]time.Time),
 	}
@@ -348,24 +349,6 @@ func startReplica(t *testing.T, path string, args ...string) *replica {
 		<-r.exited
 	})
 	return r
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // mintLog records when the fake eBay minted each application token, by

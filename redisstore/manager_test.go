@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
 	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/ebaytest"
@@ -15,27 +16,9 @@ import (
 	"github.com/ebayauth/ebayauth/redisstore"
 )
 
-// logBuf collects a Manager's log lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
-
 type replica struct {
 	m      *ebayauth.Manager
-	logs   *logBuf
+	logs   *syncbuf.Buffer
 	events chan ebayauth.Event
 }
 
@@ -47,7 +30,7 @@ func newReplica(t *testing.T, ebay *ebaytest.Server, clock *ebaytest.Clock, redi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	r := &replica{logs: new(logBuf), events: make(chan ebayauth.Event, 100)}
+	r := &replica{logs: new(syncbuf.Buffer), events: make(chan ebayauth.Event, 100)}
 	r.m, err = ebayauth.New(ebayauth.Config{
 		ClientID: ebaytest.ClientID, ClientSecret: ebaytest.ClientSecret, Endpoint: ebay.Endpoint(),
 		Store: store, Clock: clock, RetryMax: -1,
@@ -120,7 +103,7 @@ func TestManagersDegradeWhenRedisDies(t *testing.T) {
 			}
 			clock.Advance(3 * time.Second) // stay under the mint rate limit
 		}
-		if n := r.logs.count("token store unavailable"); n != 1 {
+		if n := strings.Count(r.logs.String(), "token store unavailable"); n != 1 {
 			t.Errorf("store-unavailable warnings = %d; want 1", n)
 		}
 		if s := r.m.Status(); s.StoreHealthy || s.Counters.StoreErrors == 0 || !s.Healthy {

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -288,24 +289,11 @@ func TestRetry(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestNetworkErrorKeepsURLSecret(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	dead := srv.URL + "/services/T000/B000/SECRETPATH?token=SECRETQUERY"
 	srv.Close() // nothing listens there any more: connection refused
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	n := newNotifier(t, []string{dead}, fastRetry,
 		webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	n.Alert("a", "m", nil)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,25 +124,6 @@ func (r result) want(t *testing.T, code int) result {
 		t.Fatalf("got exit %d; want %d\n%s", r.code, code, r)
 	}
 	return r
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use, for the stderr
-// of a command that runs in the background.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // eventually polls cond every 10 ms until it holds or timeout passes.

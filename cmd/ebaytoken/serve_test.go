@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebayauth/ebayauth/internal/syncbuf"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -29,7 +31,7 @@ import (
 // served is a serve subcommand running in the background.
 type served struct {
 	base   string
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	done   chan int
 	cancel context.CancelFunc
 	code   int
@@ -39,7 +41,7 @@ type served struct {
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{stderr: &lockedBuffer{}, done: make(chan int, 1), cancel: cancel, code: -1}
+	s := &served{stderr: &syncbuf.Buffer{}, done: make(chan int, 1), cancel: cancel, code: -1}
 	go func() {
 		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr)
 	}()
