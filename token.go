@@ -14,22 +14,23 @@ import (
 //
 // A Token's String, GoString and LogValue methods show a fingerprint, never
 // the token itself, so a Token printed with fmt or logged with log/slog does
-// not leak a credential.
+// not leak a credential. Its JSON form, the one the stores keep, does hold
+// the credentials: treat it as a secret.
 type Token struct {
 	// AccessToken is the bearer credential sent to eBay's REST APIs.
-	AccessToken string
+	AccessToken string `json:"access_token"`
 	// TokenType is the type as eBay said it, e.g. "Application Access Token"
 	// or "User Access Token". It is informational: the Transport always sends
 	// the token with the Bearer scheme, which is what eBay's REST APIs expect.
-	TokenType string
+	TokenType string `json:"token_type,omitempty"`
 	// Expiry is when the access token stops working. The zero time means the
 	// token does not expire (a static token whose lifetime is unknown).
-	Expiry time.Time
+	Expiry time.Time `json:"expiry,omitzero"`
 	// RefreshToken is set only by Config.Exchange: eBay does not rotate
 	// refresh tokens, so the refresh_token grant never returns one.
-	RefreshToken string
+	RefreshToken string `json:"refresh_token,omitempty"`
 	// RefreshTokenExpiry is when RefreshToken stops working, if known.
-	RefreshTokenExpiry time.Time
+	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
 }
 
 // Valid reports whether t is non-nil, has an access token and has not

@@ -130,16 +130,8 @@ func (s *Store) String() string { return "file:" + s.path }
 
 // fileData is the content of the file.
 type fileData struct {
-	Tokens map[string]fileToken `json:"tokens"`
-	Locks  map[string]fileLock  `json:"locks,omitempty"`
-}
-
-type fileToken struct {
-	AccessToken        string    `json:"access_token"`
-	TokenType          string    `json:"token_type"`
-	Expiry             time.Time `json:"expiry"` // zero: never
-	RefreshToken       string    `json:"refresh_token,omitempty"`
-	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+	Tokens map[string]ebayauth.Token `json:"tokens"`
+	Locks  map[string]fileLock       `json:"locks,omitempty"`
 }
 
 type fileLock struct {
@@ -162,13 +154,7 @@ func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
 	if !ok || ft.AccessToken == "" || expired(ft.Expiry, time.Now()) {
 		return nil, ebayauth.ErrNotFound
 	}
-	return &ebayauth.Token{
-		AccessToken:        ft.AccessToken,
-		TokenType:          ft.TokenType,
-		Expiry:             ft.Expiry,
-		RefreshToken:       ft.RefreshToken,
-		RefreshTokenExpiry: ft.RefreshTokenExpiry,
-	}, nil
+	return &ft, nil
 }
 
 // Save implements ebayauth.Store.
@@ -183,13 +169,7 @@ func (s *Store) Save(ctx context.Context, key string, tok *ebayauth.Token) error
 		if old, ok := d.Tokens[key]; ok && old.AccessToken != "" && newerThan(old.Expiry, tok.Expiry) {
 			return false
 		}
-		d.Tokens[key] = fileToken{
-			AccessToken:        tok.AccessToken,
-			TokenType:          tok.TokenType,
-			Expiry:             tok.Expiry.UTC(),
-			RefreshToken:       tok.RefreshToken,
-			RefreshTokenExpiry: tok.RefreshTokenExpiry.UTC(),
-		}
+		d.Tokens[key] = *tok
 		return true
 	}); err != nil {
 		return fmt.Errorf("filestore: save: %w", err)
@@ -278,7 +258,7 @@ func newHolder() (string, error) {
 func (s *Store) read() (*fileData, error) {
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &fileData{Tokens: map[string]fileToken{}}, nil
+		return &fileData{Tokens: map[string]ebayauth.Token{}}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -294,7 +274,7 @@ func (s *Store) read() (*fileData, error) {
 		}
 	}
 	if d.Tokens == nil {
-		d.Tokens = map[string]fileToken{}
+		d.Tokens = map[string]ebayauth.Token{}
 	}
 	return &d, nil
 }

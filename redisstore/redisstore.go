@@ -488,26 +488,11 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (func
 	}, nil
 }
 
-// wireToken is the JSON form of a token.
-type wireToken struct {
-	AccessToken        string    `json:"access_token"`
-	TokenType          string    `json:"token_type"`
-	Expiry             time.Time `json:"expiry"` // zero: never
-	RefreshToken       string    `json:"refresh_token,omitempty"`
-	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
-}
-
 const sealedMark = "s1:"
 
 // encode returns the value that stores tok at the Redis key k.
 func (s *Store) encode(k string, exp int64, tok *ebayauth.Token) (string, error) {
-	js, err := json.Marshal(wireToken{
-		AccessToken:        tok.AccessToken,
-		TokenType:          tok.TokenType,
-		Expiry:             tok.Expiry.UTC(),
-		RefreshToken:       tok.RefreshToken,
-		RefreshTokenExpiry: tok.RefreshTokenExpiry.UTC(),
-	})
+	js, err := json.Marshal(tok)
 	if err != nil {
 		return "", err
 	}
@@ -548,15 +533,9 @@ func (s *Store) decode(k, raw string) (*ebayauth.Token, error) {
 	default:
 		js = []byte(payload)
 	}
-	var w wireToken
-	if err := json.Unmarshal(js, &w); err != nil || w.AccessToken == "" {
+	var tok ebayauth.Token
+	if err := json.Unmarshal(js, &tok); err != nil || tok.AccessToken == "" {
 		return nil, errors.New("the token is not valid JSON with an access token")
 	}
-	return &ebayauth.Token{
-		AccessToken:        w.AccessToken,
-		TokenType:          w.TokenType,
-		Expiry:             w.Expiry,
-		RefreshToken:       w.RefreshToken,
-		RefreshTokenExpiry: w.RefreshTokenExpiry,
-	}, nil
+	return &tok, nil
 }
