@@ -15,11 +15,13 @@ import (
 
 // Defaults of Config's zero values.
 const (
-	DefaultRefreshBefore  = time.Hour
-	DefaultValidateEvery  = 30 * time.Minute
-	DefaultRefreshTimeout = 30 * time.Second
-	DefaultLockLease      = 45 * time.Second
-	DefaultValidatePath   = "/buy/browse/v1/item_summary/search?q=ebay&limit=1"
+	defaultRefreshBefore  = time.Hour
+	defaultValidateEvery  = 30 * time.Minute
+	defaultRefreshTimeout = 30 * time.Second
+	defaultLockLease      = 45 * time.Second
+	maxLockLease          = 10 * time.Minute
+	defaultStoreTimeout   = 2 * time.Second
+	defaultValidatePath   = "/buy/browse/v1/item_summary/search?q=ebay&limit=1"
 )
 
 // Config says which eBay token a Manager keeps fresh and how. The zero value
@@ -32,6 +34,11 @@ type Config struct {
 	// RefreshToken selects the grant: empty mints application tokens
 	// (client_credentials); set, it mints user tokens (refresh_token grant).
 	RefreshToken string
+	// RefreshTokenExpiry is when RefreshToken stops working (Exchange
+	// reports it as Token.RefreshTokenExpiry; eBay never repeats it), so
+	// that Status can warn 30 days ahead. Zero: unknown, unless the Store's
+	// record knows it.
+	RefreshTokenExpiry time.Time
 	// Scopes to request. Zero: []string{ScopeAPI} for application tokens;
 	// for user tokens every scope the seller consented to.
 	Scopes []string
@@ -61,13 +68,22 @@ type Config struct {
 	// filestore for the processes of one machine. Nil: a private MemoryStore.
 	Store Store
 	// LockLease is how long a store lock taken to mint lasts if its holder
-	// dies. Zero: 45 s (longer than a slow token request with retries).
+	// dies. Zero: 45 s; at most 10 minutes. Managers wait for another's
+	// lock at most half of RefreshTimeout, then mint without it.
 	LockLease time.Duration
+	// StoreTimeout bounds each call to the Store, even one whose client
+	// ignores contexts. Zero: 2 s.
+	StoreTimeout time.Duration
 	// AllowedHosts are the hosts that receive the token: "host" matches any
 	// port, "host:port" that port only, "*.example.com" any subdomain. Nil:
 	// the host of Endpoint.APIURL and "*.ebay.com".
 	AllowedHosts []string
-	// ValidateURL is the probe Validate calls with the token. Zero: a
+	// AllowHTTPHosts are allowed hosts that may get the token over plain
+	// http. The token goes over https only, except to a loopback host (so
+	// that ebaytest works) or to these. Nil: none.
+	AllowHTTPHosts []string
+	// ValidateURL is the probe Validate calls with the token. It must be on
+	// an allowed host, over https (or as AllowHTTPHosts permits). Zero: a
 	// one-item Browse search on Endpoint.APIURL (needs ScopeAPI).
 	ValidateURL string
 	// ValidateEvery is how often Run validates the token. Zero: 30 minutes;
@@ -75,6 +91,8 @@ type Config struct {
 	ValidateEvery time.Duration
 	// RefreshEvery makes Run mint a new token at least this often even if
 	// the current one is not yet due. Zero: only at the proactive point.
+	// Negative: Run does not refresh at all, only validates (the token is
+	// still refreshed on demand, by Token and the Transport).
 	RefreshEvery time.Duration
 	// Logger receives the Manager's logs. Nil: slog.Default().
 	Logger *slog.Logger
@@ -130,7 +148,7 @@ func (c Config) normalize() (Config, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"RefreshBefore": c.RefreshBefore, "RefreshTimeout": c.RefreshTimeout,
-		"LockLease": c.LockLease, "RefreshEvery": c.RefreshEvery,
+		"LockLease": c.LockLease, "StoreTimeout": c.StoreTimeout,
 	} {
 		if d < 0 {
 			return c, fmt.Errorf("ebayauth: Config.%s is negative (%v)", name, d)
@@ -141,34 +159,39 @@ func (c Config) normalize() (Config, error) {
 			return c, fmt.Errorf("ebayauth: Config.Scopes: %q is not a single scope", s)
 		}
 	}
-	for _, h := range c.AllowedHosts {
-		if h == "" || strings.ContainsAny(h, "/ ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
-			return c, fmt.Errorf("ebayauth: Config.AllowedHosts: %q is not a host, host:port or *.domain", h)
-		}
+	if _, err := parseHosts(c.AllowedHosts); err != nil {
+		return c, fmt.Errorf("ebayauth: Config.%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
 	}
 	if len(c.Scopes) == 0 && c.RefreshToken == "" {
 		c.Scopes = []string{ScopeAPI}
 	}
 	c.Scopes = slices.Clone(c.Scopes)
 	if c.RefreshBefore == 0 {
-		c.RefreshBefore = DefaultRefreshBefore
+		c.RefreshBefore = defaultRefreshBefore
 	}
 	if c.RefreshTimeout == 0 {
-		c.RefreshTimeout = DefaultRefreshTimeout
+		c.RefreshTimeout = defaultRefreshTimeout
 	}
 	if c.LockLease == 0 {
-		c.LockLease = DefaultLockLease
+		c.LockLease = defaultLockLease
+	}
+	if c.LockLease > maxLockLease {
+		return c, fmt.Errorf("ebayauth: Config.LockLease %v is longer than %v", c.LockLease, maxLockLease)
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = defaultStoreTimeout
 	}
 	if c.ValidateEvery == 0 {
-		c.ValidateEvery = DefaultValidateEvery
+		c.ValidateEvery = defaultValidateEvery
 	}
 	if c.ValidateURL == "" {
-		c.ValidateURL = strings.TrimSuffix(c.Endpoint.APIURL, "/") + DefaultValidatePath
+		c.ValidateURL = strings.TrimSuffix(c.Endpoint.APIURL, "/") + defaultValidatePath
 	}
 	if c.AllowedHosts == nil {
 		c.AllowedHosts = DefaultAllowedHosts(c.Endpoint)
 	}
 	c.AllowedHosts = slices.Clone(c.AllowedHosts)
+	c.AllowHTTPHosts = slices.Clone(c.AllowHTTPHosts)
 	if c.HTTPClient == nil {
 		c.HTTPClient = NewRetryingClient(c.retryMax())
 	}
@@ -192,16 +215,6 @@ func checkURL(s string) error {
 	return nil
 }
 
-// DefaultAllowedHosts is the AllowedHosts used when Config leaves it nil:
-// the host of e.APIURL and every host under ebay.com.
-func DefaultAllowedHosts(e Endpoint) []string {
-	hosts := []string{"*.ebay.com"}
-	if u, err := url.Parse(e.APIURL); err == nil && u.Host != "" && !hostAllowed(hosts, u.Host) {
-		hosts = append(hosts, u.Host)
-	}
-	return hosts
-}
-
 // kind is "application" or "user".
 func (c *Config) kind() string {
 	if c.RefreshToken == "" {
@@ -218,16 +231,16 @@ func (c *Config) cacheKey() string {
 	slices.Sort(scopes)
 	h := sha256.New()
 	for _, s := range []string{"ebayauth/v1", c.Endpoint.TokenURL, c.ClientID, c.grantValues().Get("grant_type"),
-		strings.Join(scopes, " "), Fingerprint(c.RefreshToken)} {
+		strings.Join(scopes, " "), fingerprint(c.RefreshToken)} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// MaskID shows the start and end of an id such as the client id, enough to
+// maskID shows the start and end of an id such as the client id, enough to
 // tell keysets apart without spelling it out.
-func MaskID(id string) string {
+func maskID(id string) string {
 	if len(id) <= 8 {
 		return strings.Repeat("*", len(id))
 	}

@@ -26,6 +26,15 @@ var (
 	ErrLocked = errors.New("ebayauth: store lock held by another refresher")
 	// ErrClosed is returned by a Manager after Close.
 	ErrClosed = errors.New("ebayauth: manager closed")
+	// ErrTokenRefused: eBay refused a token minted moments ago. The
+	// Manager does not replace it (a successor would be refused too, and
+	// each mint spends eBay's daily quota); the caller gets eBay's answer.
+	ErrTokenRefused = errors.New("ebayauth: eBay refused a freshly minted token")
+)
+
+var (
+	errNoSource = errors.New("ebayauth: Transport has no Source")
+	errNilToken = errors.New("ebayauth: the TokenSource returned no token and no error")
 )
 
 // RetrieveError is a failed answer from eBay's token endpoint. It carries
@@ -100,6 +109,23 @@ type APIErrorDetail struct {
 	Category    string `json:"category"`
 	Message     string `json:"message"`
 	LongMessage string `json:"longMessage,omitempty"`
+}
+
+// IsInvalidToken reports whether e is eBay's answer to a token it does not
+// accept: HTTP 401 or errorId 1001.
+func (e *APIError) IsInvalidToken() bool {
+	if e == nil {
+		return false
+	}
+	if e.StatusCode == http.StatusUnauthorized {
+		return true
+	}
+	for _, d := range e.Errors {
+		if d.ErrorID == 1001 {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *APIError) Error() string {

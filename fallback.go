@@ -24,7 +24,7 @@ func newFallbackEntry(token string) *entry {
 
 // degraded serves what it can after a refresh failed with err.
 func (m *Manager) degraded(err error) (*entry, error) {
-	if e := m.cur.Load(); e != nil && e.tok.valid(m.now()) {
+	if e := m.cur.Load(); e != nil && !e.rejected && e.tok.valid(m.now()) {
 		return e, nil
 	}
 	if m.fallbackEntry != nil {

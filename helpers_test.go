@@ -15,8 +15,9 @@ import (
 	"github.com/ebayauth/ebayauth/ebaytest"
 )
 
-// start is the fake clock's starting time in every test.
-var start = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+// start is the fake clock's starting time in every test: far from today, so
+// that a test that let the wall clock judge a token would fail at once.
+var start = time.Date(2040, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // fixture is one fake eBay, a fake clock driving both it and the Manager,
 // and what the Manager logged and reported.
@@ -127,4 +128,23 @@ func secretsIn(s string, list ...string) []string {
 		}
 	}
 	return found
+}
+
+// syncUntil syncs m with its store until it holds tok: a Manager writes a
+// token it minted to the store just after handing it out.
+func syncUntil(t *testing.T, m *ebayauth.Manager, tok *ebayauth.Token) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := m.Sync(context.Background()); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		if m.Status().Fingerprint == tok.Fingerprint() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store does not hold token %v after 10 s", tok)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -3,9 +3,11 @@ package ebayauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,34 +21,42 @@ import (
 // TokenSource and a Refresher, and hands out Transports and Clients that put
 // the token on requests to eBay.
 //
+// The Manager, by its Config.Clock, is the only judge of its token's state:
+// what it reads from a Store it judges itself, and what it learns (a new
+// token, a validation's verdict, a token eBay refused) it writes back, so
+// that every process sharing the Store reports the same state.
+//
 // A Manager is safe for concurrent use. Call Close when done with it to
 // stop refreshes in flight.
 type Manager struct {
 	cfg           Config
 	key           string     // store key: hash of what identifies the token
 	grant         url.Values // token request form
-	log           *slog.Logger
 	now           func() time.Time
 	store         Store
 	locker        Locker // store's lock; nil if it has none
 	limiter       *rate.Limiter
 	fallbackEntry *entry
+	policy        *tokenPolicy // where the token may go
+	log           *slog.Logger
 
-	cur       atomic.Pointer[entry]
-	lifetime  atomic.Int64 // nanoseconds: the token lifetime eBay grants
-	nextTry   atomic.Int64 // unix ns: no refresh before this after a failure
-	bgRefresh atomic.Bool  // a background refresh is running
-	storeUp   atomic.Bool
-	sf        singleflight.Group
+	cur        atomic.Pointer[entry]
+	lifetime   atomic.Int64 // nanoseconds: the token lifetime eBay last granted
+	nextTry    atomic.Int64 // unix ns: no refresh before this after a failure
+	bgRefresh  atomic.Bool  // a background refresh is running
+	storeUp    atomic.Bool
+	storeProbe atomic.Int64 // unix ns (Manager's clock): next try of a store that is down
+	sf         singleflight.Group
 
 	mu          sync.Mutex // guards the fields below
 	closed      bool
 	failures    int // consecutive
 	lastErr     error
 	lastErrTime time.Time
-	lastRefresh time.Time
 	inFallback  bool
 	rtExpiry    time.Time
+	validated   time.Time // last validation of the current token, and its verdict
+	validErr    string
 
 	ctx    context.Context // detached context of refreshes; cancelled by Close
 	cancel context.CancelFunc
@@ -59,6 +69,7 @@ type Manager struct {
 var (
 	_ TokenSource = (*Manager)(nil)
 	_ Refresher   = (*Manager)(nil)
+	_ authorizer  = (*Manager)(nil)
 )
 
 // New returns a Manager for cfg. It does not contact eBay: the first token
@@ -73,25 +84,42 @@ func New(cfg Config) (*Manager, error) {
 		cfg:           c,
 		key:           c.cacheKey(),
 		grant:         c.grantValues(),
-		log:           c.Logger,
 		now:           c.Clock.Now,
 		store:         c.Store,
 		limiter:       newLimiter(),
 		fallbackEntry: newFallbackEntry(c.FallbackToken),
+		rtExpiry:      c.RefreshTokenExpiry,
+	}
+	m.log = c.Logger
+	if m.policy, err = newTokenPolicy(c.AllowedHosts, c.AllowHTTPHosts); err != nil {
+		return nil, fmt.Errorf("ebayauth: Config.%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
+	}
+	if u, _ := url.Parse(c.ValidateURL); u != nil {
+		if ok, err := m.policy.check(u); !ok {
+			why := "its host is not in AllowedHosts"
+			if err != nil {
+				why = "it is plain http (allow the host in AllowHTTPHosts, or use https)"
+			}
+			return nil, fmt.Errorf("ebayauth: Config.ValidateURL %q would get the token, but %s", u.Redacted(), why)
+		}
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()
 	}
 	m.locker, _ = m.store.(Locker)
 	m.storeUp.Store(true)
-	m.lifetime.Store(int64(2 * time.Hour))
+	m.lifetime.Store(int64(defaultLifetime))
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil
 }
 
-// Close stops the refreshes in flight and waits for them to end. Token and
-// the other methods return ErrClosed (or the fallback) afterwards; a token
-// already held keeps being served until it goes stale.
+// defaultLifetime is the access-token lifetime assumed until eBay grants
+// one: eBay's two hours.
+const defaultLifetime = 2 * time.Hour
+
+// Close stops the refreshes in flight and the writes to the Store that
+// follow them, and waits for them to end. Token and the other methods
+// return ErrClosed (or the fallback) afterwards; Run returns ErrClosed.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	m.closed = true
@@ -125,16 +153,12 @@ func (m *Manager) spawn(f func()) bool {
 	return true
 }
 
-// Key is the Store key of this Manager's token: a hash of the environment,
-// client id, grant, scopes and refresh token. It holds no secret.
-func (m *Manager) Key() string { return m.key }
-
 // Token returns a valid token. A fresh token comes back at once with no lock
 // taken; inside the refresh window the current token comes back at once and
-// one background refresh starts; only when the token has expired, or is
-// about to, does Token wait for a refresh, for no longer than ctx allows.
-// When refreshing fails Token returns the still-valid token, else the
-// fallback token, else an error matching ErrNoToken.
+// one background refresh starts; only when the token has expired, is about
+// to, or eBay refused it does Token wait for a refresh, for no longer than
+// ctx allows. When refreshing fails Token returns the still-valid token,
+// else the fallback token, else an error matching ErrNoToken.
 func (m *Manager) Token(ctx context.Context) (*Token, error) {
 	e, err := m.current(ctx)
 	if err != nil {
@@ -143,17 +167,40 @@ func (m *Manager) Token(ctx context.Context) (*Token, error) {
 	return e.tok, nil
 }
 
+// authorize implements authorizer: the Transport gets the header built
+// once with the token, so that the hot path allocates nothing.
+func (m *Manager) authorize(ctx context.Context) (*Token, string, error) {
+	e, err := m.current(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return e.tok, e.header, nil
+}
+
 // Refresh implements Refresher: it returns a token other than rejected,
-// refreshing only if rejected is still the current token. Many callers
-// rejected with the same token share one refresh. If the refresh fails it
-// returns the fallback token, unless that is the one rejected.
+// refreshing only if rejected is still the current token, which it marks as
+// refused by eBay (in the Store too, so that no process serves it again).
+// Many callers rejected with the same token share one refresh. If the
+// refresh fails it returns the fallback token, unless that is the one
+// rejected.
+//
+// A token minted less than a minute ago (a tenth of its lifetime, if that
+// is less) is not replaced: an API that refuses a brand-new token refuses
+// its successor too, and replacing it would only spend eBay's daily quota.
+// Refresh then returns an error matching ErrTokenRefused.
 func (m *Manager) Refresh(ctx context.Context, rejected *Token) (*Token, error) {
 	if rejected == nil {
 		return m.Token(ctx)
 	}
 	for range 2 {
-		if e := m.cur.Load(); e != nil && e.tok.AccessToken != rejected.AccessToken && e.tok.valid(m.now()) {
+		e := m.cur.Load()
+		if e != nil && !e.rejected && e.tok.AccessToken != rejected.AccessToken && e.tok.valid(m.now()) {
 			return e.tok, nil
+		}
+		if e != nil && e.tok.AccessToken == rejected.AccessToken {
+			if err := m.reject(e, "a request got HTTP 401", false); err != nil {
+				return nil, err
+			}
 		}
 		e, err := m.await(ctx, m.startRefresh(false, rejected.AccessToken))
 		if err != nil {
@@ -181,12 +228,31 @@ func (m *Manager) ForceRefresh(ctx context.Context) (*Token, error) {
 	if e := m.cur.Load(); e != nil {
 		rejected = e.tok.AccessToken
 	}
-	ch := m.startRefresh(true, rejected)
-	e, err := m.await(ctx, ch)
+	e, err := m.await(ctx, m.startRefresh(true, rejected))
 	if err != nil {
 		return nil, err
 	}
 	return e.tok, nil
+}
+
+// RefreshIfDue brings the token up to date the way `ebaytoken refresh`
+// does: it loads the Store's record, refreshes if the token is inside its
+// refresh window, expired, refused by eBay or missing, waits for that
+// refresh bounded by ctx, and returns the current token. Unlike Token it
+// reports a failed refresh as an error instead of serving the old token or
+// the fallback. It tells whether it refreshed.
+func (m *Manager) RefreshIfDue(ctx context.Context) (tok *Token, refreshed bool, err error) {
+	if err := m.Sync(ctx); err != nil && ctx.Err() != nil {
+		return nil, false, err
+	}
+	if e := m.cur.Load(); e != nil && !e.rejected && (e.refreshAt.IsZero() || m.now().Before(e.refreshAt)) {
+		return e.tok, false, nil
+	}
+	e, err := m.await(ctx, m.startRefresh(false, ""))
+	if err != nil {
+		return nil, false, err
+	}
+	return e.tok, true, nil
 }
 
 // Client returns an *http.Client whose requests to eBay carry the token,
@@ -198,154 +264,11 @@ func (m *Manager) Client() *http.Client {
 // Transport returns a Transport that authorizes requests to the allowed
 // hosts with the Manager's token, over base (nil: http.DefaultTransport).
 func (m *Manager) Transport(base http.RoundTripper) *Transport {
-	return &Transport{Source: m, Base: base, AllowedHosts: m.cfg.AllowedHosts}
+	return &Transport{Source: m, Base: base, AllowedHosts: m.cfg.AllowedHosts, AllowHTTPHosts: m.cfg.AllowHTTPHosts}
 }
 
-// SetRefreshTokenExpiry tells the Manager when its refresh token expires
-// (Exchange reports it; eBay's token endpoint never repeats it) so Status
-// can warn before it does.
-func (m *Manager) SetRefreshTokenExpiry(t time.Time) {
-	m.mu.Lock()
-	m.rtExpiry = t
-	m.mu.Unlock()
-}
-
-// storeOp runs a Store operation, tracking whether the store works: the
-// first failure logs one warning and an event, the first success after
-// failures logs the recovery. A failed store never fails a refresh.
-func (m *Manager) storeOp(ctx context.Context, op string, f func(context.Context) error) {
-	if err := f(ctx); err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		m.storeFailed(op, err)
-		return
-	}
-	m.storeOK()
-}
-
-func (m *Manager) storeFailed(op string, err error) {
-	m.storeErrors.Add(1)
-	if m.storeUp.CompareAndSwap(true, false) {
-		m.log.Warn("ebayauth: token store unavailable; minting without it until it is back",
-			slog.String("op", op), slog.String("store", storeName(m.store)), slog.String("error", err.Error()))
-		m.emit(Event{Kind: EventStoreUnavailable, Err: err})
-	}
-}
-
-func (m *Manager) storeOK() {
-	if m.storeUp.CompareAndSwap(false, true) {
-		m.log.Info("ebayauth: token store available again", slog.String("store", storeName(m.store)))
-		m.emit(Event{Kind: EventStoreRecovered})
-	}
-}
-
-func storeName(s Store) string {
-	if sn, ok := s.(interface{ String() string }); ok {
-		return sn.String()
-	}
-	if _, ok := s.(*MemoryStore); ok {
-		return "memory"
-	}
-	return "custom"
-}
-
-// Status reports the Manager's state. It never blocks on I/O.
-func (m *Manager) Status() Status {
-	now := m.now()
-	m.mu.Lock()
-	s := Status{
-		Kind:               m.cfg.kind(),
-		Environment:        m.cfg.Endpoint.environment(),
-		ClientID:           MaskID(m.cfg.ClientID),
-		Scopes:             append([]string(nil), m.cfg.Scopes...),
-		FallbackConfigured: m.fallbackEntry != nil,
-		LastRefresh:        m.lastRefresh,
-		LastErrorTime:      m.lastErrTime,
-		RefreshTokenExpiry: m.rtExpiry,
-		Store:              storeName(m.store),
-		StoreHealthy:       m.storeUp.Load(),
-	}
-	inFallback := m.inFallback
-	if m.lastErr != nil {
-		s.LastError = m.lastErr.Error()
-	}
-	if m.failures > 0 {
-		s.NextAttempt = time.Unix(0, m.nextTry.Load())
-	}
-	m.mu.Unlock()
-	s.RefreshTokenExpiring = !s.RefreshTokenExpiry.IsZero() && s.RefreshTokenExpiry.Sub(now) < RefreshTokenWarning
-	s.Counters = Counters{
-		Mints: m.mints.Load(), StoreHits: m.storeHits.Load(), RefreshFailures: m.refreshFailures.Load(),
-		Retries401: m.retries401.Load(), FallbackUses: m.fallbackUses.Load(), Validations: m.validations.Load(),
-		ValidationFailure: m.validationFailures.Load(), StoreErrors: m.storeErrors.Load(),
-	}
-	e := m.cur.Load()
-	switch {
-	case e != nil && e.tok.valid(now):
-		s.State = StateFresh
-		if !e.refreshAt.IsZero() && !now.Before(e.refreshAt) {
-			s.State = StateStale
-		}
-		if !e.dueAt.IsZero() && !now.Before(e.dueAt) {
-			s.State = StateExpired
-		}
-	case inFallback && m.fallbackEntry != nil:
-		s.State = StateFallback
-	case e != nil:
-		s.State = StateExpired
-	default:
-		s.State = StateNone
-	}
-	if e != nil {
-		s.TokenType, s.Fingerprint, s.Expiry, s.RefreshAt = e.tok.TokenType, e.tok.Fingerprint(), e.tok.Expiry, e.refreshAt
-		s.ExpiresIn = int64(e.tok.Expiry.Sub(now) / time.Second)
-	}
-	s.Healthy = s.State == StateFresh || s.State == StateStale || s.State == StateFallback ||
-		(s.State == StateExpired && e.tok.valid(now))
-	return s
-}
-
-// Sync takes the Store's token if it is valid and expires later than the
-// Manager's, without contacting eBay. A process that only reports on a token
-// another process keeps fresh (ebaytoken status) calls it before Status.
-func (m *Manager) Sync(ctx context.Context) error {
-	tok, err := m.store.Load(ctx, m.key)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		m.storeOK()
-		return nil
-	case err != nil:
-		m.storeFailed("load", err)
-		return err
-	}
-	m.storeOK()
-	if !tok.valid(m.now()) {
-		return nil
-	}
-	cur := m.cur.Load()
-	if cur != nil && !newerThan(tok, cur.tok) {
-		return nil
-	}
-	m.cur.CompareAndSwap(cur, m.newEntry(tok, false))
-	return nil
-}
-
-// RefreshIfDue refreshes the token if it is inside the refresh window (or
-// there is none), waits for that refresh bounded by ctx, and returns the
-// current token. Unlike Token it reports a failed refresh as an error
-// instead of serving the old token or the fallback. It tells whether it
-// refreshed.
-func (m *Manager) RefreshIfDue(ctx context.Context) (tok *Token, refreshed bool, err error) {
-	if err := m.Sync(ctx); err != nil && ctx.Err() != nil {
-		return nil, false, err
-	}
-	if e := m.cur.Load(); e != nil && (e.refreshAt.IsZero() || m.now().Before(e.refreshAt)) {
-		return e.tok, false, nil
-	}
-	e, err := m.await(ctx, m.startRefresh(false, ""))
-	if err != nil {
-		return nil, false, err
-	}
-	return e.tok, true, nil
+// retried401 implements authorizer: it counts a healed 401 and reports it.
+func (m *Manager) retried401(tok *Token) {
+	m.retries401.Add(1)
+	m.emit(Event{Kind: EventRetried401, Fingerprint: tok.Fingerprint()})
 }

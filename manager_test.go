@@ -373,11 +373,11 @@ func TestValidate(t *testing.T) {
 	f.srv.RevokeAll()
 	err := f.m.Validate(context.Background())
 	var ae *ebayauth.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 401 || len(ae.Errors) == 0 || ae.Errors[0].ErrorID != 1001 || !ebayauth.IsInvalidToken(err) {
+	if !errors.As(err, &ae) || ae.StatusCode != 401 || len(ae.Errors) == 0 || ae.Errors[0].ErrorID != 1001 || !ae.IsInvalidToken() {
 		t.Fatalf("Validate after revocation = %v; want 401 errorId 1001", err)
 	}
 	s := f.m.Status()
-	if s.Counters.Validations != 1 || s.Counters.ValidationFailure != 1 {
+	if s.Counters.Validations != 1 || s.Counters.ValidationFailures != 1 {
 		t.Errorf("counters = %+v", s.Counters)
 	}
 }
@@ -439,12 +439,12 @@ func TestExchangeAndConsentURL(t *testing.T) {
 	}
 	// The refresh token it gave works for a Manager.
 	cfg.RefreshToken = tok.RefreshToken
+	cfg.RefreshTokenExpiry = tok.RefreshTokenExpiry
 	m, err := ebayauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	m.SetRefreshTokenExpiry(tok.RefreshTokenExpiry)
 	if _, err := m.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -478,9 +478,7 @@ func TestSyncAndRefreshIfDue(t *testing.T) {
 	if s := reader.m.Status(); s.State != ebayauth.StateNone {
 		t.Fatalf("reader state before Sync = %s", s.State)
 	}
-	if err := reader.m.Sync(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	syncUntil(t, reader.m, tok)
 	if s := reader.m.Status(); s.State != ebayauth.StateFresh || s.Fingerprint != tok.Fingerprint() {
 		t.Errorf("reader after Sync: %s %s; want fresh %s", s.State, s.Fingerprint, tok.Fingerprint())
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestParseTokenResponse(t *testing.T) {
-	issued := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	issued := time.Date(2040, 3, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
 		status     int
@@ -149,7 +149,11 @@ func TestHostAllowed(t *testing.T) {
 		{nil, "api.ebay.com", false},
 	}
 	for _, tt := range tests {
-		if got := hostAllowed(tt.patterns, tt.host); got != tt.want {
+		hs, err := parseHosts(tt.patterns)
+		if err != nil {
+			t.Fatalf("parseHosts(%q): %v", tt.patterns, err)
+		}
+		if got := hs.allows(tt.host); got != tt.want {
 			t.Errorf("hostAllowed(%q, %q) = %v; want %v", tt.patterns, tt.host, got, tt.want)
 		}
 	}

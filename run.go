@@ -2,106 +2,21 @@ package ebayauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"time"
 )
-
-// probeClient makes Validate's requests; it follows no redirect, so the
-// token goes nowhere but the probe URL.
-var probeClient = &http.Client{
-	Timeout: 30 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	},
-}
-
-// Validate checks that eBay accepts the current token by calling the probe
-// (Config.ValidateURL, by default a one-item Browse search). It returns nil
-// if eBay answered 2xx, an *APIError with eBay's error if it answered
-// otherwise, or the error that kept it from asking.
-func (m *Manager) Validate(ctx context.Context) error {
-	start := m.now()
-	err := m.validate(ctx)
-	if err == nil {
-		m.validations.Add(1)
-		m.log.Info("ebayauth: token validated")
-		m.emit(Event{Kind: EventValidated, Duration: m.now().Sub(start)})
-		return nil
-	}
-	if ctx.Err() != nil {
-		return err
-	}
-	m.validationFailures.Add(1)
-	m.log.Error("ebayauth: token validation failed", slog.String("error", err.Error()))
-	m.emit(Event{Kind: EventValidationFailed, Err: err, Duration: m.now().Sub(start)})
-	return err
-}
-
-func (m *Manager) validate(ctx context.Context) error {
-	e, err := m.current(ctx)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.cfg.ValidateURL, nil)
-	if err != nil {
-		return fmt.Errorf("ebayauth: validate: %w", err)
-	}
-	req.Header.Set("Authorization", e.header)
-	req.Header.Set("Accept", "application/json")
-	resp, err := probeClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("ebayauth: validate: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	return parseAPIError(resp.StatusCode, body)
-}
-
-// parseAPIError reads eBay's REST error envelope; a body that is not one
-// still gives an *APIError with the status.
-func parseAPIError(status int, body []byte) *APIError {
-	e := &APIError{StatusCode: status}
-	var env struct {
-		Errors []APIErrorDetail `json:"errors"`
-	}
-	if json.Unmarshal(body, &env) == nil {
-		e.Errors = env.Errors
-	}
-	return e
-}
-
-// IsInvalidToken reports whether err is eBay's answer to a token it does not
-// accept: HTTP 401 or errorId 1001.
-func IsInvalidToken(err error) bool {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	if ae.StatusCode == http.StatusUnauthorized {
-		return true
-	}
-	for _, d := range ae.Errors {
-		if d.ErrorID == 1001 {
-			return true
-		}
-	}
-	return false
-}
 
 // Run keeps the token fresh without traffic: it refreshes at each token's
 // proactive point (and at least every Config.RefreshEvery, if set),
 // validates every Config.ValidateEvery, and replaces a token that
 // validation finds revoked. Failures are logged and reported as events, and
-// retried with the Manager's backoff. Run returns nil when ctx ends.
+// retried with the Manager's backoff. Run returns nil when ctx ends, and
+// ErrClosed when the Manager is closed (at once if it already is).
 func (m *Manager) Run(ctx context.Context) error {
+	if m.ctx.Err() != nil {
+		return ErrClosed
+	}
 	clock := m.cfg.Clock
 	nextValidate := time.Time{}
 	if m.cfg.ValidateEvery > 0 {
@@ -109,12 +24,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	for {
 		now := clock.Now()
-		if due := m.nextRefresh(); !now.Before(due) {
+		if due := m.nextRefresh(); m.cfg.RefreshEvery >= 0 && !now.Before(due) {
 			m.runRefresh(ctx)
 			now = clock.Now()
 		}
 		if !nextValidate.IsZero() && !now.Before(nextValidate) {
-			if err := m.Validate(ctx); IsInvalidToken(err) {
+			_ = m.Sync(ctx) // validate the token the fleet shares
+			var ae *APIError
+			if err := m.Validate(ctx); errors.As(err, &ae) && ae.IsInvalidToken() && m.cfg.RefreshEvery >= 0 {
 				if _, err := m.ForceRefresh(ctx); err != nil && ctx.Err() == nil {
 					m.log.Error("ebayauth: replacing the token validation rejected failed", slog.String("error", err.Error()))
 				}
@@ -123,6 +40,9 @@ func (m *Manager) Run(ctx context.Context) error {
 			nextValidate = now.Add(m.cfg.ValidateEvery)
 		}
 		wake := m.nextRefresh()
+		if m.cfg.RefreshEvery < 0 {
+			wake = maxTime
+		}
 		if !nextValidate.IsZero() && nextValidate.Before(wake) {
 			wake = nextValidate
 		}
@@ -133,6 +53,8 @@ func (m *Manager) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-m.ctx.Done():
+			return ErrClosed
 		case <-clock.After(d):
 		}
 	}
@@ -143,16 +65,17 @@ func (m *Manager) Run(ctx context.Context) error {
 // before the backoff after a failure ends.
 func (m *Manager) nextRefresh() time.Time {
 	var due time.Time
-	if e := m.cur.Load(); e != nil {
+	if e := m.cur.Load(); e != nil && !e.rejected {
 		due = e.refreshAt
 		if due.IsZero() {
 			due = maxTime
 		}
 	}
 	if m.cfg.RefreshEvery > 0 {
-		m.mu.Lock()
-		last := m.lastRefresh
-		m.mu.Unlock()
+		var last time.Time
+		if e := m.cur.Load(); e != nil {
+			last = e.minted
+		}
 		if every := last.Add(m.cfg.RefreshEvery); !last.IsZero() && every.Before(due) {
 			due = every
 		}
@@ -170,7 +93,7 @@ var maxTime = time.Unix(1<<62, 0)
 func (m *Manager) runRefresh(ctx context.Context) {
 	e := m.cur.Load()
 	var err error
-	if e != nil && !e.refreshAt.IsZero() && m.now().Before(e.refreshAt) {
+	if e != nil && !e.rejected && !e.refreshAt.IsZero() && m.now().Before(e.refreshAt) {
 		_, err = m.ForceRefresh(ctx)
 	} else {
 		_, err = m.await(ctx, m.startRefresh(false, ""))

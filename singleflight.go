@@ -2,6 +2,8 @@ package ebayauth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,14 +18,16 @@ import (
 // an immutable entry; the entry carries the times at which the token turns
 // stale (refresh in the background) and due (callers wait for a refresh).
 //
-//	fresh   now < refreshAt            atomic load, return
-//	stale   refreshAt <= now < dueAt   return the token, start one background refresh
-//	due     dueAt <= now               wait for the one refresh (singleflight)
+//	fresh    now < refreshAt            atomic load, return
+//	stale    refreshAt <= now < dueAt   return the token, start one background refresh
+//	due      dueAt <= now               wait for the one refresh (singleflight)
+//	rejected eBay refused the token     wait for the one refresh; never served again
 //
 // Every refresh, background or foreground, runs through one singleflight
-// key on a context detached from its callers; after a failure the Manager
-// backs off before it asks eBay again, and a token bucket caps the rate of
-// mints whatever asks for them.
+// key on a context detached from its callers. It first reads the Store (a
+// token another process minted, or news of this one), then mints under the
+// Store's lock. After a failure the Manager backs off before it asks eBay
+// again, and a token bucket caps the rate of mints whatever asks for them.
 
 // Backoff after failed refreshes.
 const (
@@ -45,40 +49,55 @@ var errRateLimited = errors.New("ebayauth: refresh rate limit reached; keeping t
 type entry struct {
 	tok       *Token
 	header    string    // "Bearer " + tok.AccessToken, built once
-	refreshAt time.Time // stale from here (jittered); zero: never
+	minted    time.Time // when it was requested from eBay; zero if unknown
+	refreshAt time.Time // stale from here; zero: never
 	dueAt     time.Time // callers wait for a refresh from here; zero: never
+	rejected  bool      // eBay refused it: it is replaced, never served
 }
 
-// newEntry computes the windows of tok. lifetime is the token lifetime the
-// Manager has seen eBay grant; the refresh window is at most half of it.
-func (m *Manager) newEntry(tok *Token, jitter bool) *entry {
-	e := &entry{tok: tok, header: "Bearer " + tok.AccessToken}
+// newEntry computes the windows of tok, minted at minted (zero: unknown).
+//
+// The refresh window is Config.RefreshBefore, capped at half the token's
+// lifetime, plus a jitter of up to a tenth of it so that a fleet does not
+// refresh in the same second. The jitter is derived from the token itself,
+// so every process that holds the token judges it stale at the same moment
+// and reports the same state.
+func (m *Manager) newEntry(tok *Token, minted time.Time) *entry {
+	e := &entry{tok: tok, header: "Bearer " + tok.AccessToken, minted: minted}
 	if tok.Expiry.IsZero() {
 		return e
 	}
-	before, due := m.refreshBefore(), m.dueWindow()
-	if jitter && before > 0 {
-		before += rand.N(before/10 + 1)
+	lifetime := time.Duration(m.lifetime.Load())
+	if !minted.IsZero() && tok.Expiry.After(minted) {
+		lifetime = tok.Expiry.Sub(minted)
+	}
+	before := min(m.cfg.RefreshBefore, lifetime/2)
+	due := min(before/10, maxDueWindow)
+	if before > 0 {
+		sum := sha256.Sum256([]byte(tok.AccessToken))
+		before += time.Duration(binary.BigEndian.Uint64(sum[:8]) % uint64(before/10+1))
 	}
 	e.refreshAt = tok.Expiry.Add(-before)
 	e.dueAt = tok.Expiry.Add(-due)
 	return e
 }
 
-// refreshBefore is Config.RefreshBefore capped at half the token lifetime.
-func (m *Manager) refreshBefore() time.Duration {
-	return min(m.cfg.RefreshBefore, time.Duration(m.lifetime.Load())/2)
+// fresh reports whether e can be served without a refresh at now.
+func (e *entry) fresh(now time.Time) bool {
+	return !e.rejected && (e.refreshAt.IsZero() || now.Before(e.refreshAt))
 }
 
-// dueWindow is the stretch before expiry in which callers wait for a
-// refresh: a tenth of the refresh window, at most a minute.
-func (m *Manager) dueWindow() time.Duration { return min(m.refreshBefore()/10, maxDueWindow) }
+// usable reports whether e can be served at now, if need be while a
+// refresh runs: not refused, and not yet due.
+func (e *entry) usable(now time.Time) bool {
+	return !e.rejected && e.tok.valid(now) && (e.dueAt.IsZero() || now.Before(e.dueAt))
+}
 
 // current returns the entry to serve: fresh at once, stale at once after
 // starting a background refresh, otherwise after waiting for a refresh.
 func (m *Manager) current(ctx context.Context) (*entry, error) {
 	e := m.cur.Load()
-	if e != nil {
+	if e != nil && !e.rejected {
 		now := m.now()
 		if e.refreshAt.IsZero() || now.Before(e.refreshAt) {
 			return e, nil
@@ -115,7 +134,7 @@ func (m *Manager) wait(ctx context.Context) (*entry, error) {
 	case err == nil:
 		return e, nil
 	case ctx.Err() != nil:
-		if e := m.cur.Load(); e != nil && e.tok.valid(m.now()) {
+		if e := m.cur.Load(); e != nil && !e.rejected && e.tok.valid(m.now()) {
 			return e, nil
 		}
 		return nil, fmt.Errorf("ebayauth: waiting for a token refresh: %w", ctx.Err())
@@ -162,52 +181,67 @@ func (m *Manager) await(ctx context.Context, ch <-chan singleflight.Result) (*en
 // refresh gets a new token: from the store if another Manager minted one,
 // else by minting under the store's lock. It runs inside the singleflight.
 //
-// A scheduled refresh (rejected empty, force false) accepts any token that is
-// not yet stale. A replacement (rejected set: a server refused that access
-// token) accepts any other token still valid beyond the due window. A forced
-// refresh mints, unless while it waited for the lock another Manager minted a
-// token other than rejected.
+// A scheduled refresh (rejected empty, force false) accepts a token other
+// than the one it started with that is not yet stale; when the Manager had
+// no token at all, it also accepts a stored token that is stale but not yet
+// due, which is served at once and refreshed by the next call. A
+// replacement (rejected set: a server refused that access token) accepts
+// any other token that is not due. A forced refresh mints, unless while it
+// waited for the lock another Manager minted a token other than rejected.
 func (m *Manager) refresh(ctx context.Context, force bool, rejected string) (*entry, error) {
 	start := m.now()
 	old := m.cur.Load()
-	if !force && rejected == "" && old != nil && (old.refreshAt.IsZero() || start.Before(old.refreshAt)) {
+	if !force && rejected == "" && old != nil && old.fresh(start) {
 		return old, nil // refreshed since this refresh was asked for
 	}
-	if old != nil && !old.dueAt.IsZero() && !start.Before(old.dueAt) {
+	if old != nil && !old.rejected && !old.dueAt.IsZero() && !start.Before(old.dueAt) {
 		m.log.Warn("ebayauth: refreshing an expiring token",
 			slog.String("fingerprint", old.tok.Fingerprint()), slog.Time("expiry", old.tok.Expiry))
 	}
 	if !force {
-		if e := m.fromStore(ctx, rejected); e != nil {
+		if e := m.fromStore(ctx, old, rejected); e != nil {
 			return e, nil
 		}
 	}
-	if unlock, ok := m.lockStore(ctx, rejected); ok {
-		defer unlock()
-		// Another Manager may have saved a token just before we locked.
-		if !force {
-			if e := m.fromStore(ctx, rejected); e != nil {
-				return e, nil
-			}
-		}
-	} else if e := m.cur.Load(); e != old && e.tok.AccessToken != rejected {
-		// Another Manager held the lock; its token arrived while we waited.
+	// A refresh asked for by a 401 obeys the backoff as a scheduled one
+	// does: after invalid_grant, say, eBay is not asked again for minutes.
+	if !force && start.UnixNano() < m.nextTry.Load() {
+		return nil, m.lastFailure()
+	}
+	unlock, e := m.lockStore(ctx, old, rejected)
+	if e != nil {
 		return e, nil
 	}
+	if unlock == nil {
+		unlock = func() {}
+	}
 	if !m.limiter.AllowN(m.now(), 1) {
+		unlock()
 		m.log.Warn("ebayauth: refresh skipped: mint rate limit reached")
 		m.failed(start, errRateLimited)
 		return nil, errRateLimited
 	}
 	tok, err := m.cfg.retrieve(ctx, m.cfg.HTTPClient, m.grant, m.now)
 	if err != nil {
+		unlock()
 		m.failed(start, err)
 		return nil, err
 	}
-	m.lifetime.Store(int64(tok.Expiry.Sub(start)))
-	e := m.adopt(tok, start)
+	if tok.Expiry.After(start) {
+		m.lifetime.Store(int64(tok.Expiry.Sub(start)))
+	}
+	e = m.adopt(tok, start)
 	m.mints.Add(1)
-	m.storeOp(ctx, "save", func(ctx context.Context) error { return m.store.Save(ctx, m.key, tok) })
+	// Waiters get the token now; the Store hears of it right after, and
+	// the lock is released only then, so that no other Manager mints
+	// before the token is there to be found.
+	persist := func() {
+		m.save(context.WithoutCancel(m.ctx), e)
+		unlock()
+	}
+	if !m.spawn(persist) {
+		persist()
+	}
 	took := m.now().Sub(start)
 	m.log.Info("ebayauth: token refreshed", slog.String("kind", m.cfg.kind()),
 		slog.String("fingerprint", tok.Fingerprint()), slog.Time("expiry", tok.Expiry), slog.Duration("took", took))
@@ -215,107 +249,99 @@ func (m *Manager) refresh(ctx context.Context, force bool, rejected string) (*en
 	return e, nil
 }
 
-// fresh reports whether tok is good enough to end a refresh: for a
-// replacement (lenient) valid beyond the due window, otherwise not yet stale.
-func (m *Manager) fresh(tok *Token, lenient bool) bool {
-	now := m.now()
-	if !tok.valid(now) {
+// acceptable reports whether e, the current entry after a look at the
+// Store, ends a refresh that started with old (see refresh).
+func (m *Manager) acceptable(e, old *entry, rejected string) bool {
+	if e == nil || e.rejected {
 		return false
 	}
-	if tok.Expiry.IsZero() {
-		return true
+	now := m.now()
+	if rejected != "" {
+		return e.tok.AccessToken != rejected && e.usable(now)
 	}
-	if lenient {
-		return now.Before(tok.Expiry.Add(-m.dueWindow()))
+	if old != nil && !old.rejected && e.tok.AccessToken == old.tok.AccessToken {
+		return false // nobody refreshed it
 	}
-	return now.Before(tok.Expiry.Add(-m.refreshBefore()))
+	return e.fresh(now) || (old == nil && e.usable(now))
 }
 
-// fromStore adopts the store's token if it is fresh and not the rejected
-// one. For a scheduled refresh the current token does not count.
-func (m *Manager) fromStore(ctx context.Context, rejected string) *entry {
-	var tok *Token
-	m.storeOp(ctx, "load", func(ctx context.Context) error {
-		var err error
-		tok, err = m.store.Load(ctx, m.key)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-	if tok == nil || tok.AccessToken == rejected || !m.fresh(tok, rejected != "") {
+// fromStore reads the Store, adopting what is news there, and returns the
+// current entry if it ends the refresh.
+func (m *Manager) fromStore(ctx context.Context, old *entry, rejected string) *entry {
+	if m.load(ctx) == nil {
 		return nil
 	}
-	if cur := m.cur.Load(); cur != nil && cur.tok.AccessToken == tok.AccessToken {
-		// The store holds our own token: nobody refreshed it. A scheduled
-		// refresh (past our jittered refresh point) must mint; a
-		// replacement is content with it, as it is not the rejected one.
-		if rejected == "" {
-			return nil
-		}
-		return cur
+	if e := m.cur.Load(); m.acceptable(e, old, rejected) {
+		return e
 	}
-	e := m.adopt(tok, m.now())
-	m.storeHits.Add(1)
-	m.log.Debug("ebayauth: token taken from store", slog.String("fingerprint", tok.Fingerprint()), slog.Time("expiry", tok.Expiry))
-	m.emit(Event{Kind: EventTokenFromStore, Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry})
-	return e
+	return nil
 }
 
-// lockStore takes the store's mint lock. If another Manager holds it, it
-// waits for that Manager's token (polling the store with backoff) and
-// reports ok=false; it also reports false if the store has no lock or fails.
-// If the holder vanishes (the lock lapses with no token), lockStore takes
-// the lock itself.
-func (m *Manager) lockStore(ctx context.Context, rejected string) (unlock func(), ok bool) {
+// lockStore takes the store's mint lock and returns its release. If another
+// Manager holds it, it waits for that Manager's token, polling the store
+// with backoff, and returns the token; if the holder vanishes (the lock
+// lapses) it takes the lock itself. It returns neither when the store has
+// no lock or fails, or when the wait outlasts half the refresh's time: the
+// Manager then mints without the lock (one extra mint beats an outage).
+func (m *Manager) lockStore(ctx context.Context, old *entry, rejected string) (unlock func(), e *entry) {
 	if m.locker == nil || !m.storeUp.Load() {
-		return nil, false
+		return nil, nil
 	}
+	wait, cancel := context.WithTimeout(ctx, m.cfg.RefreshTimeout/2)
+	defer cancel()
 	delay := 25 * time.Millisecond
 	for {
-		rel, err := m.locker.Lock(ctx, m.key, m.cfg.LockLease)
+		var rel func(context.Context) error
+		err := m.storeOp(wait, "lock", func(ctx context.Context) error {
+			var err error
+			rel, err = m.locker.Lock(ctx, m.key, m.cfg.LockLease)
+			return err
+		})
 		switch {
 		case err == nil:
-			m.storeOK()
 			return func() {
 				// Release on a fresh context: the refresh's may have ended.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.StoreTimeout)
 				defer cancel()
-				if err := rel(ctx); err != nil {
-					m.storeFailed("unlock", err)
-				}
-			}, true
+				_ = m.storeOp(ctx, "unlock", rel)
+			}, nil
 		case !errors.Is(err, ErrLocked):
-			m.storeFailed("lock", err)
-			return nil, false
+			return nil, nil
 		}
 		// Another Manager is minting: wait for its token.
 		t := time.NewTimer(delay)
 		select {
-		case <-ctx.Done():
+		case <-wait.Done():
 			t.Stop()
-			return nil, false
+			if ctx.Err() == nil {
+				m.log.Warn("ebayauth: another process has held the store's mint lock too long; minting without it",
+					slog.String("store", storeName(m.store)), slog.Duration("waited", m.cfg.RefreshTimeout/2))
+			}
+			return nil, nil
 		case <-t.C:
 		}
 		delay = min(delay*2, time.Second)
-		if e := m.fromStore(ctx, rejected); e != nil {
-			return nil, false
+		if e := m.fromStore(wait, old, rejected); e != nil {
+			return nil, e
 		}
 		if !m.storeUp.Load() {
-			return nil, false
+			return nil, nil
 		}
 	}
 }
 
-// adopt makes tok the current token.
-func (m *Manager) adopt(tok *Token, now time.Time) *entry {
-	e := m.newEntry(tok, true)
+// adopt makes tok, just minted at minted, the current token.
+func (m *Manager) adopt(tok *Token, minted time.Time) *entry {
+	e := m.newEntry(tok, minted)
 	m.cur.Store(e)
 	m.mu.Lock()
 	recovered := m.failures > 0
 	m.failures = 0
-	m.lastRefresh = now
 	m.inFallback = false
+	m.validated, m.validErr = time.Time{}, ""
+	if !tok.RefreshTokenExpiry.IsZero() {
+		m.rtExpiry = tok.RefreshTokenExpiry
+	}
 	m.mu.Unlock()
 	m.nextTry.Store(0)
 	if recovered {
@@ -323,6 +349,98 @@ func (m *Manager) adopt(tok *Token, now time.Time) *entry {
 		m.emit(Event{Kind: EventRecovered, Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry})
 	}
 	return e
+}
+
+// adoptRecord takes what rec, read from the Store, tells: a token newer
+// than the current one becomes current; for the current token itself, a
+// newer validation verdict or eBay's refusal. It returns the current entry.
+func (m *Manager) adoptRecord(rec *Record) *entry {
+	for {
+		cur := m.cur.Load()
+		same := cur != nil && cur.tok.AccessToken == rec.Token.AccessToken
+		if cur != nil && !same && !newerThan(rec.Token, cur.tok) {
+			return cur // older than ours: nothing to learn
+		}
+		e := cur
+		if !same || (!cur.rejected && !rec.Rejected.IsZero()) || (cur.minted.IsZero() && !rec.Minted.IsZero()) {
+			e = m.newEntry(rec.Token, rec.Minted)
+			e.rejected = !rec.Rejected.IsZero() || (same && cur.rejected)
+			if !m.cur.CompareAndSwap(cur, e) {
+				continue
+			}
+		}
+		m.mu.Lock()
+		if !same {
+			m.validated, m.validErr = time.Time{}, ""
+			m.inFallback = false
+		}
+		if rec.Validated.After(m.validated) {
+			m.validated, m.validErr = rec.Validated, rec.ValidationError
+		}
+		if !rec.RefreshTokenExpiry.IsZero() && m.cfg.RefreshTokenExpiry.IsZero() {
+			m.rtExpiry = rec.RefreshTokenExpiry
+		}
+		m.mu.Unlock()
+		if !same {
+			m.storeHits.Add(1)
+			m.log.Debug("ebayauth: token taken from store", slog.String("fingerprint", rec.Token.Fingerprint()), slog.Time("expiry", rec.Token.Expiry))
+			m.emit(Event{Kind: EventTokenFromStore, Fingerprint: rec.Token.Fingerprint(), Expiry: rec.Token.Expiry})
+		}
+		return e
+	}
+}
+
+// recordOf is the Store record of e, the current entry, with what the
+// Manager knows of it.
+func (m *Manager) recordOf(e *entry) *Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec := &Record{Token: e.tok, Minted: e.minted, RefreshTokenExpiry: m.rtExpiry}
+	if e == m.cur.Load() || e.tok.AccessToken == m.curToken() {
+		rec.Validated, rec.ValidationError = m.validated, m.validErr
+	}
+	return rec
+}
+
+// curToken is the current access token, "" if none.
+func (m *Manager) curToken() string {
+	if e := m.cur.Load(); e != nil {
+		return e.tok.AccessToken
+	}
+	return ""
+}
+
+// reject marks e, the current entry, as refused by eBay (why says how it
+// was found out) and writes that to the Store. Unless sure (the validation
+// probe's verdict), it refuses to reject a token minted too recently to be
+// believed dead, and returns ErrTokenRefused.
+func (m *Manager) reject(e *entry, why string, sure bool) error {
+	if e.rejected {
+		return nil
+	}
+	now := m.now()
+	if !sure && !e.minted.IsZero() && now.Sub(e.minted) < m.minReplaceAge(e) {
+		return fmt.Errorf("%w: token %s was minted %s ago", ErrTokenRefused, e.tok.Fingerprint(), now.Sub(e.minted).Round(time.Second))
+	}
+	r := *e
+	r.rejected = true
+	if !m.cur.CompareAndSwap(e, &r) {
+		return nil // replaced meanwhile
+	}
+	m.log.Warn("ebayauth: eBay refused the token; replacing it", slog.String("fingerprint", e.tok.Fingerprint()), slog.String("how", why))
+	rec := m.recordOf(&r)
+	rec.Rejected = now
+	_ = m.storeOp(m.ctx, "save", func(ctx context.Context) error { return m.store.Save(ctx, m.key, rec) })
+	return nil
+}
+
+// minReplaceAge is how old a token must be before a 401 makes the Manager
+// replace it: a minute, or a tenth of its lifetime if less.
+func (m *Manager) minReplaceAge(e *entry) time.Duration {
+	if e.tok.Expiry.IsZero() || e.minted.IsZero() {
+		return time.Minute
+	}
+	return min(time.Minute, e.tok.Expiry.Sub(e.minted)/10)
 }
 
 // failed records a failed refresh and schedules the next attempt: jittered

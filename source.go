@@ -17,6 +17,35 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+// A TokenSource returns a token. Implementations are safe for concurrent
+// use; ctx bounds only the caller's wait.
+type TokenSource interface {
+	Token(ctx context.Context) (*Token, error)
+}
+
+// A Refresher is a TokenSource that can replace a token a server rejected.
+// The Transport uses it to heal a 401: Refresh returns a token other than
+// rejected, refreshing only if rejected is still the source's current token,
+// so that many requests rejected with the same token cause one refresh.
+type Refresher interface {
+	TokenSource
+	Refresh(ctx context.Context, rejected *Token) (*Token, error)
+}
+
+// StaticTokenSource returns a TokenSource that always returns t. It is meant
+// for tests and for migrating code that holds a token pasted from eBay's
+// developer portal; it never refreshes.
+func StaticTokenSource(t *Token) TokenSource { return staticSource{t} }
+
+type staticSource struct{ t *Token }
+
+func (s staticSource) Token(context.Context) (*Token, error) {
+	if s.t == nil || s.t.AccessToken == "" {
+		return nil, ErrNoToken
+	}
+	return s.t, nil
+}
+
 // The grant types of eBay's token endpoint.
 const (
 	GrantClientCredentials = "client_credentials" // application token
@@ -29,7 +58,7 @@ const maxTokenResponse = 1 << 20
 
 // Default retry policy of the token-endpoint client.
 const (
-	DefaultRetryMax     = 3
+	defaultRetryMax     = 3
 	defaultRetryWaitMin = 200 * time.Millisecond
 	defaultRetryWaitMax = 3 * time.Second
 )
@@ -107,7 +136,12 @@ func (c *Config) retrieve(ctx context.Context, hc *http.Client, v url.Values, no
 	if len(body) > maxTokenResponse {
 		return nil, &RetrieveError{Grant: grant, StatusCode: resp.StatusCode, Err: errors.New("response larger than 1 MiB")}
 	}
-	return parseTokenResponse(resp.StatusCode, resp.Header.Get("Content-Type"), body, issued, grant)
+	tok, err := parseTokenResponse(resp.StatusCode, resp.Header.Get("Content-Type"), body, issued, grant)
+	if re, ok := err.(*RetrieveError); ok {
+		sc := newScrubber(c.ClientID, c.ClientSecret, v.Get("refresh_token"), v.Get("code"))
+		re.ErrorCode, re.ErrorDescription = sc.clean(re.ErrorCode), sc.clean(re.ErrorDescription)
+	}
+	return tok, err
 }
 
 // parseTokenResponse turns an answer of eBay's token endpoint into a Token
@@ -141,6 +175,9 @@ func parseTokenResponse(status int, contentType string, body []byte, issued time
 		return nil, &RetrieveError{Grant: grant, StatusCode: status, ErrorCode: tr.Error, ErrorDescription: tr.ErrorDescription}
 	case tr.AccessToken == "":
 		return nil, fail(errors.New("answer has no access_token"))
+	case !validHeaderToken(tr.AccessToken):
+		return nil, &RetrieveError{Grant: grant, StatusCode: status, ErrorCode: "malformed_token",
+			Err: errors.New("answer's access_token is not a token an HTTP header can carry (space, control or non-ASCII byte, or over 16 KiB)")}
 	case tr.ExpiresIn == nil:
 		return nil, fail(errors.New("answer has no expires_in"))
 	case *tr.ExpiresIn <= 0 || *tr.ExpiresIn > 10*365*24*3600:
@@ -182,60 +219,6 @@ func (c *Config) grantValues() url.Values {
 	return v
 }
 
-// AuthCodeURL returns the URL of eBay's consent page where a seller grants
-// the app access to the account: client id, the RuName as redirect_uri,
-// response_type=code, the configured scopes and state (omitted if empty).
-// eBay sends the seller back to the app's accept URL with ?code=…&state=….
-func (c *Config) AuthCodeURL(state string) string {
-	e := c.endpoint()
-	v := url.Values{
-		"client_id":     {c.ClientID},
-		"redirect_uri":  {c.RuName},
-		"response_type": {"code"},
-		"scope":         {strings.Join(c.Scopes, " ")},
-	}
-	if state != "" {
-		v.Set("state", state)
-	}
-	sep := "?"
-	if strings.Contains(e.AuthURL, "?") {
-		sep = "&"
-	}
-	return e.AuthURL + sep + v.Encode()
-}
-
-// Exchange trades an authorization code from eBay's consent redirect for a
-// user token and a refresh token (Token.RefreshToken, valid about 18
-// months). code may also be the whole redirect URL; its code parameter is
-// used. Codes live 299 seconds and are single use; a bad, expired or reused
-// code is an error matching ErrInvalidGrant.
-func (c *Config) Exchange(ctx context.Context, code string) (*Token, error) {
-	if u, err := url.Parse(code); err == nil && u.Scheme != "" && u.Query().Get("code") != "" {
-		code = u.Query().Get("code")
-	}
-	if code == "" {
-		return nil, errors.New("ebayauth: Exchange: empty authorization code")
-	}
-	if c.RuName == "" {
-		return nil, errors.New("ebayauth: Exchange: Config.RuName is empty (eBay wants the RuName as redirect_uri)")
-	}
-	if err := c.checkCredentials(); err != nil {
-		return nil, err
-	}
-	cc := *c
-	cc.Endpoint = c.endpoint()
-	v := url.Values{
-		"grant_type":   {GrantAuthorizationCode},
-		"code":         {code},
-		"redirect_uri": {c.RuName},
-	}
-	now := time.Now
-	if c.Clock != nil {
-		now = c.Clock.Now
-	}
-	return cc.retrieve(ctx, c.httpClient(), v, now)
-}
-
 func (c *Config) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
@@ -248,7 +231,7 @@ func (c *Config) retryMax() int {
 	case c.RetryMax < 0:
 		return 0
 	case c.RetryMax == 0:
-		return DefaultRetryMax
+		return defaultRetryMax
 	}
 	return c.RetryMax
 }

@@ -1,10 +1,11 @@
 package ebayauth
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -12,25 +13,23 @@ import (
 // Token is an eBay OAuth access token, and for the authorization-code
 // exchange also the refresh token that came with it.
 //
-// A Token's String, GoString and LogValue methods show a fingerprint, never
-// the token itself, so a Token printed with fmt or logged with log/slog does
-// not leak a credential. Its JSON form, the one the stores keep, does hold
-// the credentials: treat it as a secret.
+// A Token shows a fingerprint, never its credentials, however it is printed
+// (fmt, log/slog, encoding/json), by value or by pointer.
 type Token struct {
 	// AccessToken is the bearer credential sent to eBay's REST APIs.
-	AccessToken string `json:"access_token"`
+	AccessToken string
 	// TokenType is the type as eBay said it, e.g. "Application Access Token"
 	// or "User Access Token". It is informational: the Transport always sends
 	// the token with the Bearer scheme, which is what eBay's REST APIs expect.
-	TokenType string `json:"token_type,omitempty"`
+	TokenType string
 	// Expiry is when the access token stops working. The zero time means the
 	// token does not expire (a static token whose lifetime is unknown).
-	Expiry time.Time `json:"expiry,omitzero"`
+	Expiry time.Time
 	// RefreshToken is set only by Config.Exchange: eBay does not rotate
 	// refresh tokens, so the refresh_token grant never returns one.
-	RefreshToken string `json:"refresh_token,omitempty"`
+	RefreshToken string
 	// RefreshTokenExpiry is when RefreshToken stops working, if known.
-	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+	RefreshTokenExpiry time.Time
 }
 
 // Valid reports whether t is non-nil, has an access token and has not
@@ -50,13 +49,13 @@ func (t *Token) Fingerprint() string {
 	if t == nil || t.AccessToken == "" {
 		return ""
 	}
-	return Fingerprint(t.AccessToken)
+	return fingerprint(t.AccessToken)
 }
 
-// Fingerprint returns the first 12 hex digits of the SHA-256 of secret, the
+// fingerprint returns the first 12 hex digits of the SHA-256 of secret, the
 // form in which this package shows tokens and secrets in logs, errors and
 // status output.
-func Fingerprint(secret string) string {
+func fingerprint(secret string) string {
 	if secret == "" {
 		return ""
 	}
@@ -64,11 +63,11 @@ func Fingerprint(secret string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// String describes t without revealing its credentials.
-func (t *Token) String() string {
-	if t == nil {
-		return "<nil>"
-	}
+// String describes t without revealing its credentials. Token's String,
+// GoString, Format, LogValue and MarshalJSON have value receivers, so a
+// Token, a *Token, a []Token and a dereferenced token all redact
+// themselves, with fmt, log/slog and encoding/json alike.
+func (t Token) String() string {
 	exp := "never"
 	if !t.Expiry.IsZero() {
 		exp = t.Expiry.UTC().Format(time.RFC3339)
@@ -77,14 +76,15 @@ func (t *Token) String() string {
 }
 
 // GoString is String, so that %#v does not print the credential either.
-func (t *Token) GoString() string { return t.String() }
+func (t Token) GoString() string { return t.String() }
+
+// Format prints String for every verb, so that no verb (%v, %+v, %#v, %s,
+// %q, %x) prints the credential.
+func (t Token) Format(f fmt.State, verb rune) { io.WriteString(f, t.String()) }
 
 // LogValue implements slog.LogValuer: a logged Token shows its type,
 // fingerprint and expiry, never the credential.
-func (t *Token) LogValue() slog.Value {
-	if t == nil {
-		return slog.StringValue("<nil>")
-	}
+func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("type", t.TokenType),
 		slog.String("fingerprint", t.Fingerprint()),
@@ -92,31 +92,37 @@ func (t *Token) LogValue() slog.Value {
 	)
 }
 
-// A TokenSource returns a token. Implementations are safe for concurrent
-// use; ctx bounds only the caller's wait.
-type TokenSource interface {
-	Token(ctx context.Context) (*Token, error)
+// MarshalJSON writes the token's type, fingerprint and expiry, never the
+// credentials. (A Store keeps the credentials: a Record's JSON form holds
+// them, for that purpose only.)
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		TokenType   string `json:"token_type,omitempty"`
+		Fingerprint string `json:"fingerprint,omitempty"`
+		Expiry      time.Time
+	}{t.TokenType, t.Fingerprint(), t.Expiry})
 }
 
-// A Refresher is a TokenSource that can replace a token a server rejected.
-// The Transport uses it to heal a 401: Refresh returns a token other than
-// rejected, refreshing only if rejected is still the source's current token,
-// so that many requests rejected with the same token cause one refresh.
-type Refresher interface {
-	TokenSource
-	Refresh(ctx context.Context, rejected *Token) (*Token, error)
+// tokenWire is the JSON form of a Token with its credentials, as a Record
+// keeps it.
+type tokenWire struct {
+	AccessToken        string `json:"access_token"`
+	TokenType          string `json:"token_type,omitempty"`
+	Expiry             time.Time
+	RefreshToken       string `json:"refresh_token,omitempty"`
+	RefreshTokenExpiry time.Time
 }
 
-// StaticTokenSource returns a TokenSource that always returns t. It is meant
-// for tests and for migrating code that holds a token pasted from eBay's
-// developer portal; it never refreshes.
-func StaticTokenSource(t *Token) TokenSource { return staticSource{t} }
-
-type staticSource struct{ t *Token }
-
-func (s staticSource) Token(context.Context) (*Token, error) {
-	if s.t == nil || s.t.AccessToken == "" {
-		return nil, ErrNoToken
+// validHeaderToken reports whether s can be sent as a bearer token: visible
+// ASCII only, no space, CR, LF or other control byte, at most 16 KiB.
+func validHeaderToken(s string) bool {
+	if s == "" || len(s) > 16<<10 {
+		return false
 	}
-	return s.t, nil
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 )
 
@@ -32,21 +31,40 @@ type Transport struct {
 	// AllowedHosts receive the token: "host" (any port), "host:port", or
 	// "*.domain" (any subdomain). Nil: DefaultAllowedHosts(Production).
 	AllowedHosts []string
+	// AllowHTTPHosts are allowed hosts that may get the token over plain
+	// http. The token goes over https only, except to a loopback host
+	// (localhost, 127.0.0.0/8, ::1) or to these; a request that would send
+	// it over http elsewhere fails and nothing is sent. Nil: none.
+	AllowHTTPHosts []string
 
-	hosts atomic.Pointer[hostSet] // AllowedHosts parsed on first use
+	policy atomic.Pointer[tokenPolicy] // the hosts, parsed on first use
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
 
-// defaultHosts are the allowed hosts of a Transport without AllowedHosts.
-var defaultHosts = parseHosts(DefaultAllowedHosts(Production))
+// authorizer is a TokenSource that hands the Transport the header value it
+// built once with the token, so that the hot path allocates nothing, and
+// hears of the 401s the Transport healed. Manager implements it.
+type authorizer interface {
+	TokenSource
+	authorize(ctx context.Context) (tok *Token, header string, err error)
+	retried401(tok *Token)
+}
 
-// retryNotifier is implemented by a source that counts healed 401s.
-type retryNotifier interface{ retried401(tok *Token) }
+// defaultHosts are the allowed hosts of a Transport without AllowedHosts.
+var defaultHosts, _ = parseHosts(DefaultAllowedHosts(Production))
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.allowedHosts().allows(req.URL.Host) {
+	p, err := t.tokenPolicy()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if ok, err := p.check(req.URL); err != nil {
+		closeBody(req)
+		return nil, err
+	} else if !ok {
 		return t.base().RoundTrip(req)
 	}
 	tok, header, err := t.token(req.Context())
@@ -81,15 +99,15 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 		body = b
 	}
 	fresh, err := rf.Refresh(req.Context(), tok)
-	if err != nil || fresh.AccessToken == tok.AccessToken {
+	if err != nil || fresh == nil || fresh.AccessToken == tok.AccessToken {
 		if body != nil {
 			body.Close()
 		}
 		return resp, nil
 	}
 	discard(resp)
-	if n, ok := t.Source.(retryNotifier); ok {
-		n.retried401(tok)
+	if a, ok := t.Source.(authorizer); ok {
+		a.retried401(tok)
 	}
 	r3 := req.Clone(req.Context())
 	if body != nil {
@@ -101,35 +119,36 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 	return t.base().RoundTrip(r3)
 }
 
-// token returns the token and its header value. A Manager hands over the
-// header it built when it got the token, so the hot path allocates nothing.
+// token returns the token and its header value.
 func (t *Transport) token(ctx context.Context) (*Token, string, error) {
-	if m, ok := t.Source.(*Manager); ok {
-		e, err := m.current(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		return e.tok, e.header, nil
+	if a, ok := t.Source.(authorizer); ok {
+		return a.authorize(ctx)
+	}
+	if t.Source == nil {
+		return nil, "", errNoSource
 	}
 	tok, err := t.Source.Token(ctx)
 	if err != nil {
 		return nil, "", err
 	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, "", errNilToken
+	}
 	return tok, "Bearer " + tok.AccessToken, nil
 }
 
-// allowedHosts returns AllowedHosts parsed, parsing them on first use.
-func (t *Transport) allowedHosts() *hostSet {
-	if hs := t.hosts.Load(); hs != nil {
-		return hs
+// tokenPolicy returns AllowedHosts and AllowHTTPHosts parsed, parsing
+// them on first use.
+func (t *Transport) tokenPolicy() (*tokenPolicy, error) {
+	if p := t.policy.Load(); p != nil {
+		return p, nil
 	}
-	hs := &defaultHosts
-	if t.AllowedHosts != nil {
-		parsed := parseHosts(t.AllowedHosts)
-		hs = &parsed
+	p, err := newTokenPolicy(t.AllowedHosts, t.AllowHTTPHosts)
+	if err != nil {
+		return nil, err
 	}
-	t.hosts.Store(hs)
-	return hs
+	t.policy.Store(p)
+	return p, nil
 }
 
 func (t *Transport) base() http.RoundTripper {
@@ -152,77 +171,4 @@ func closeBody(req *http.Request) {
 func discard(resp *http.Response) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-}
-
-// hostAllowed reports whether hostport (a URL's Host) matches one of
-// patterns: "*.domain" matches every subdomain of domain on any port; a
-// pattern with a port matches that host and port; one without a port matches
-// the host on any port. Comparison ignores case.
-func hostAllowed(patterns []string, hostport string) bool {
-	return parseHosts(patterns).allows(hostport)
-}
-
-// hostPattern is one parsed AllowedHosts entry.
-type hostPattern struct {
-	suffix string // for "*.domain": ".domain"; else empty
-	exact  string // otherwise the entry as written, for the common exact match
-	host   string // its host, without brackets
-	port   string // and port, if the entry names one
-}
-
-// hostSet is AllowedHosts parsed once, so a request only compares strings.
-type hostSet []hostPattern
-
-func parseHosts(patterns []string) hostSet {
-	hs := make(hostSet, 0, len(patterns))
-	for _, p := range patterns {
-		if suffix, ok := strings.CutPrefix(p, "*"); ok {
-			hs = append(hs, hostPattern{suffix: suffix})
-			continue
-		}
-		host, port := splitHostPort(p)
-		hs = append(hs, hostPattern{exact: p, host: host, port: port})
-	}
-	return hs
-}
-
-// allows reports whether hostport matches the set. It does not allocate.
-func (hs hostSet) allows(hostport string) bool {
-	for _, p := range hs {
-		if p.exact == hostport && p.exact != "" {
-			return true
-		}
-	}
-	host, port := splitHostPort(hostport)
-	for _, p := range hs {
-		switch {
-		case p.suffix != "":
-			if len(host) > len(p.suffix) && strings.EqualFold(host[len(host)-len(p.suffix):], p.suffix) {
-				return true
-			}
-		case strings.EqualFold(p.host, host) && (p.port == "" || p.port == port):
-			return true
-		}
-	}
-	return false
-}
-
-// splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port" without
-// net.SplitHostPort's allocation of an error for a missing port.
-func splitHostPort(s string) (host, port string) {
-	if i := strings.LastIndexByte(s, ':'); i >= 0 && i > strings.LastIndexByte(s, ']') {
-		host, port = s[:i], s[i+1:]
-	} else {
-		host = s
-	}
-	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
-		host = host[1 : len(host)-1]
-	}
-	return host, port
-}
-
-// retried401 counts a healed 401 and reports it.
-func (m *Manager) retried401(tok *Token) {
-	m.retries401.Add(1)
-	m.emit(Event{Kind: EventRetried401, Fingerprint: tok.Fingerprint()})
 }

@@ -51,6 +51,7 @@ func TestRevokedTokenRetriedOnceWithBody(t *testing.T) {
 	f := newFixture(t, nil)
 	client := f.m.Client()
 	old := f.token(t)
+	f.clock.Advance(10 * time.Minute) // eBay revokes a token in use, not one minted this instant
 	f.srv.RevokeToken(old.AccessToken)
 
 	body := `{"sku":"SKU-1","marketplaceId":"EBAY_US","format":"FIXED_PRICE","note":"^#+/= ünïcode"}`
@@ -85,6 +86,7 @@ func TestBurstOf401sRefreshesOnce(t *testing.T) {
 	f := newFixture(t, nil)
 	client := f.m.Client()
 	old := f.token(t)
+	f.clock.Advance(10 * time.Minute) // eBay revokes a token in use, not one minted this instant
 	f.srv.RevokeToken(old.AccessToken)
 	before := f.srv.TotalTokenRequests()
 	var wg sync.WaitGroup
@@ -236,6 +238,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Revoked access token: 401 and retry.
+	f.clock.Advance(10 * time.Minute)
 	f.srv.RevokeToken(tok.AccessToken)
 	search(t, c, f.srv.URL)
 	// Identity outage, then expiry: fallback.
@@ -289,7 +292,9 @@ func TestRevokedDuringOutageUsesFallback(t *testing.T) {
 	fb := mintDirect(t, f.srv)
 	f.srv.SetTokenLifetime(0)
 	f = newFixtureOn(t, f, func(c *ebayauth.Config) { c.FallbackToken = fb })
-	f.srv.RevokeToken(f.token(t).AccessToken)
+	tok := f.token(t)
+	f.clock.Advance(10 * time.Minute)
+	f.srv.RevokeToken(tok.AccessToken)
 	f.srv.FailNext(-1, http.StatusServiceUnavailable, "")
 	if code := search(t, f.m.Client(), f.srv.URL); code != http.StatusOK {
 		t.Fatalf("status %d; want 200 from the retry with the fallback token", code)

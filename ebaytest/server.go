@@ -129,9 +129,12 @@ func NewServer() *Server {
 	mux.Handle("GET /buy/browse/v1/item_summary/search", s.api(s.browse(s.serveSearch)))
 	mux.Handle("GET /buy/browse/v1/item/{item_id}", s.api(s.browse(s.serveItem)))
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
-	s.ts = httptest.NewServer(mux)
-	s.URL = s.ts.URL
+	// Fields the handlers read are set before the server starts, so that
+	// no request races with them.
+	s.ts = httptest.NewUnstartedServer(mux)
+	s.URL = "http://" + s.ts.Listener.Addr().String()
 	s.acceptURL = s.URL + acceptPath
+	s.ts.Start()
 	return s
 }
 

@@ -2,13 +2,13 @@
 // JSON file, so that the processes of one machine (a CLI run from cron, a
 // few workers) share their tokens and mint one token per rotation.
 //
-// The file maps each key to its token, and each locked key to its holder:
+// The file maps each key to its record, and each locked key to its holder:
 //
 //	{
-//	  "tokens": {
-//	    "<key>": {"access_token": "...", "token_type": "User Access Token",
-//	              "expiry": "2025-01-02T15:04:05Z", "refresh_token": "...",
-//	              "refresh_token_expiry": "2026-07-02T15:04:05Z"}
+//	  "records": {
+//	    "<key>": {"token": {"access_token": "...", "token_type": "User Access Token",
+//	                        "expiry": "2025-01-02T15:04:05Z"},
+//	              "minted": "2025-01-02T13:04:05Z", "validated": "...", ...}
 //	  },
 //	  "locks": {"<key>": {"holder": "<random id>", "until": "2025-01-02T14:05:00Z"}}
 //	}
@@ -20,8 +20,11 @@
 // the duration (github.com/gofrs/flock: flock(2) on Unix, LockFileEx on
 // Windows). Readers take no lock: they see the old file or the new one,
 // never a mix. A file that does not parse is treated as empty, with a
-// warning, and replaced at the next change. Expired tokens and lapsed locks
-// are dropped from the file whenever it is written.
+// warning, and replaced at the next change.
+//
+// The store judges no expiry: the Manager does, by its own clock. A record
+// stays until it is replaced or deleted. Locks lapse by the system clock,
+// as they guard against a holder that died, in real time.
 //
 // The file lock is advisory and local: a file on a network file system
 // shared by several machines is not supported.
@@ -92,6 +95,9 @@ func New(path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
+	if err := checkDir(filepath.Dir(abs)); err != nil {
+		return nil, err
+	}
 	s := &Store{
 		path: abs,
 		log:  slog.New(slog.DiscardHandler),
@@ -101,6 +107,36 @@ func New(path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	return s, nil
+}
+
+// checkDir refuses a directory others could plant a token or a symlink in,
+// as ssh refuses loose permissions: one writable by group or others (a
+// sticky directory such as /tmp included, since others can still create
+// files in it).
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("filestore: directory %s is writable by others (mode %v): anyone could plant a token there; use a private directory (chmod go-w)", dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// checkFile refuses path if it exists and is not a regular file (a symlink,
+// a FIFO, a device): the store reads and replaces only plain files.
+func checkFile(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%v): refusing to use it", path, fi.Mode().Type())
+	}
+	return nil
 }
 
 // DefaultPath returns the file Default uses: ebayauth/tokens.json in the
@@ -130,8 +166,8 @@ func (s *Store) String() string { return "file:" + s.path }
 
 // fileData is the content of the file.
 type fileData struct {
-	Tokens map[string]ebayauth.Token `json:"tokens"`
-	Locks  map[string]fileLock       `json:"locks,omitempty"`
+	Records map[string]*ebayauth.Record `json:"records"`
+	Locks   map[string]fileLock         `json:"locks,omitempty"`
 }
 
 type fileLock struct {
@@ -139,10 +175,8 @@ type fileLock struct {
 	Until  time.Time `json:"until"`
 }
 
-func expired(exp, now time.Time) bool { return !exp.IsZero() && !now.Before(exp) }
-
 // Load implements ebayauth.Store.
-func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
+func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filestore: load: %w", err)
 	}
@@ -150,26 +184,23 @@ func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("filestore: load: %w", err)
 	}
-	ft, ok := d.Tokens[key]
-	if !ok || ft.AccessToken == "" || expired(ft.Expiry, time.Now()) {
+	rec, ok := d.Records[key]
+	if !ok || rec == nil || rec.Token == nil || rec.Token.AccessToken == "" {
 		return nil, ebayauth.ErrNotFound
 	}
-	return &ft, nil
+	return rec, nil
 }
 
 // Save implements ebayauth.Store.
-func (s *Store) Save(ctx context.Context, key string, tok *ebayauth.Token) error {
-	if tok == nil {
-		return errors.New("filestore: save: nil token")
+func (s *Store) Save(ctx context.Context, key string, rec *ebayauth.Record) error {
+	if rec == nil || rec.Token == nil || rec.Token.AccessToken == "" {
+		return errors.New("filestore: save: record has no token")
 	}
-	if err := s.change(ctx, func(d *fileData, now time.Time) bool {
-		if expired(tok.Expiry, now) {
+	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+		if !rec.CanReplace(d.Records[key]) {
 			return false
 		}
-		if old, ok := d.Tokens[key]; ok && old.AccessToken != "" && newerThan(old.Expiry, tok.Expiry) {
-			return false
-		}
-		d.Tokens[key] = *tok
+		d.Records[key] = rec
 		return true
 	}); err != nil {
 		return fmt.Errorf("filestore: save: %w", err)
@@ -177,25 +208,13 @@ func (s *Store) Save(ctx context.Context, key string, tok *ebayauth.Token) error
 	return nil
 }
 
-// newerThan reports whether expiry a is strictly later than b, the zero
-// time (never) being the latest.
-func newerThan(a, b time.Time) bool {
-	switch {
-	case a.IsZero():
-		return !b.IsZero()
-	case b.IsZero():
-		return false
-	}
-	return a.After(b)
-}
-
 // Delete implements ebayauth.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
-		if _, ok := d.Tokens[key]; !ok {
+		if _, ok := d.Records[key]; !ok {
 			return false
 		}
-		delete(d.Tokens, key)
+		delete(d.Records, key)
 		return true
 	}); err != nil {
 		return fmt.Errorf("filestore: delete: %w", err)
@@ -216,7 +235,9 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (func
 	}
 	locked := false
 	if err := s.change(ctx, func(d *fileData, now time.Time) bool {
-		if l, ok := d.Locks[key]; ok && now.Before(l.Until) {
+		// A lease more than twice ours and a minute ahead was written
+		// under a clock or setting gone wrong: it is treated as dead.
+		if l, ok := d.Locks[key]; ok && now.Before(l.Until) && l.Until.Sub(now) <= 2*lease+time.Minute {
 			locked = true
 			return false
 		}
@@ -256,9 +277,12 @@ func newHolder() (string, error) {
 // read returns the content of the file: empty if there is none or if it
 // does not parse.
 func (s *Store) read() (*fileData, error) {
+	if err := checkFile(s.path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &fileData{Tokens: map[string]ebayauth.Token{}}, nil
+		return &fileData{Records: map[string]*ebayauth.Record{}}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -273,8 +297,8 @@ func (s *Store) read() (*fileData, error) {
 			d = fileData{}
 		}
 	}
-	if d.Tokens == nil {
-		d.Tokens = map[string]ebayauth.Token{}
+	if d.Records == nil {
+		d.Records = map[string]*ebayauth.Record{}
 	}
 	return &d, nil
 }
@@ -295,6 +319,9 @@ func (s *Store) change(ctx context.Context, fn func(d *fileData, now time.Time) 
 	}
 	defer func() { <-s.turn }()
 
+	if err := checkFile(s.path + ".lock"); err != nil {
+		return err
+	}
 	fl := flock.New(s.path+".lock", flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
 	if err != nil {
@@ -313,9 +340,9 @@ func (s *Store) change(ctx context.Context, fn func(d *fileData, now time.Time) 
 	if !fn(d, now) {
 		return nil
 	}
-	for k, t := range d.Tokens {
-		if t.AccessToken == "" || expired(t.Expiry, now) {
-			delete(d.Tokens, k)
+	for k, rec := range d.Records {
+		if rec == nil || rec.Token == nil || rec.Token.AccessToken == "" {
+			delete(d.Records, k)
 		}
 	}
 	for k, l := range d.Locks {

@@ -77,7 +77,7 @@ func benchRotations(b *testing.B, newStore func(*testing.B) ebayauth.Store) {
 		// Into every replica's refresh window (RefreshBefore, jittered up
 		// to 10 % earlier), before the due window. Independent replicas
 		// minted at the same instant of the fake clock, so they share it.
-		clk.Set(ms[0].Status().Expiry.Add(-ebayauth.DefaultRefreshBefore + time.Second))
+		clk.Set(ms[0].Status().Expiry.Add(-time.Hour + time.Second)) // the default RefreshBefore
 		moveToNewTokens(b, ms)
 		rotations++
 	}

@@ -4,26 +4,31 @@
 //
 // # Keys and values
 //
-// The token for key k lives at prefix+"token:"+k and the mint lock at
+// The record for key k lives at prefix+"token:"+k and the mint lock at
 // prefix+"lock:"+k; the prefix is "ebayauth:" unless WithPrefix says
-// otherwise. A token is a string value
+// otherwise. A record is a string value
 //
-//	<expiry in Unix milliseconds, 0 for never>:<payload>
+//	<token expiry in Unix milliseconds, 0 for never>:<payload>
 //
-// that Redis expires at the token's expiry (PEXPIREAT). The payload is the
-// token as JSON, {"access_token", "token_type", "expiry", "refresh_token",
-// "refresh_token_expiry"}, or, with WithSealKey, "s1:" followed by the
-// standard base64 of a 12-byte nonce and the AES-GCM seal of that JSON,
-// bound to the key name and the expiry.
+// The payload is the ebayauth.Record as JSON, or, with WithSealKey, "s1:"
+// followed by the standard base64 of a 12-byte nonce and the AES-GCM seal
+// of that JSON, bound to the key name and the expiry.
 //
-// Save runs a Lua script that keeps the stored token if it expires later
-// than the new one, so the store never goes back in time however many
+// Redis does not judge expiry: the Manager does, by its own clock. A value
+// gets a time to live only as garbage collection, measured from the save:
+// the token's lifetime (expiry minus mint time) plus GCHorizon. So a Manager
+// whose clock is years off Redis's shares tokens like any other.
+//
+// Save runs a Lua script that keeps the stored record if its token expires
+// later than the new one, so the store never goes back in time however many
 // processes save at once. A value this Store cannot read (corrupt, sealed
 // with another key, sealed when this Store has no key or the other way
-// round) counts as no token: Load logs a warning, deletes the value (unless
-// it changed meanwhile) and returns ErrNotFound, so the next Save stores its
-// token whatever expiry the value claimed. Save alone overwrites a value
-// that does not even start with an expiry.
+// round) is never destroyed by Load: Load logs a warning and returns an
+// error matching ErrUnreadable, which the Manager reports (a warning, an
+// event, Status.StoreHealthy false) while it works without the store. Save
+// never overwrites a sealed value with an unsealed one (a process started
+// without the seal key cannot destroy the fleet's sealed token); it does
+// overwrite a corrupt value, or one that does not start with an expiry.
 //
 // The lock is SET NX PX with a random holder id; unlock deletes it only if
 // it still holds that id.
@@ -58,6 +63,19 @@ import (
 
 // DefaultPrefix is the key prefix of a Store made without WithPrefix.
 const DefaultPrefix = "ebayauth:"
+
+// ErrUnreadable is matched by the error Load returns for a value it cannot
+// read: corrupt, or sealed with another key, or sealed when this Store has
+// no key, or the other way round.
+var ErrUnreadable = errors.New("redisstore: the stored value cannot be read")
+
+// errSealedValue is Save's error when it would replace a sealed value with
+// an unsealed one.
+var errSealedValue = errors.New("redisstore: save: the stored value is sealed and this store has no seal key; not overwriting it")
+
+// GCHorizon is how long past its token's lifetime a record is kept before
+// Redis deletes it, counted from the save.
+const GCHorizon = 24 * time.Hour
 
 // Store is an ebayauth.Store and ebayauth.Locker kept in Redis. Make one
 // with New or Open; the zero value is not usable. It is safe for concurrent
@@ -330,20 +348,29 @@ func (s *Store) String() string { return s.desc }
 func (s *Store) tokenKey(key string) string { return s.prefix + "token:" + key }
 func (s *Store) lockKey(key string) string  { return s.prefix + "lock:" + key }
 
-// saveScript stores ARGV[2] at KEYS[1] until ARGV[1] (Unix ms, 0 for
-// never), unless KEYS[1] holds a value of ours that expires later. A value
-// that is not a string or does not start with an expiry is not ours.
+// saveScript stores ARGV[2] at KEYS[1] for ARGV[3] milliseconds (0:
+// forever), unless KEYS[1] holds a value of ours whose token expires later
+// than ARGV[1] (Unix ms, 0 for never) (it returns 0), or a sealed value of
+// ours while ARGV[4] is not "1", the new value being unsealed (it returns
+// -1). A value that is not a string or does not start with an expiry is not
+// ours.
 var saveScript = redis.NewScript(`
 local new = tonumber(ARGV[1])
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
-  local old = tonumber(string.match(redis.call('GET', KEYS[1]), '^(%d+):'))
+  local val = redis.call('GET', KEYS[1])
+  local old = tonumber(string.match(val, '^(%d+):'))
+  if old ~= nil and ARGV[4] ~= '1' and string.match(val, '^%d+:s1:') then
+    return -1
+  end
   if old ~= nil and ((old == 0 and new ~= 0) or (new ~= 0 and old > new)) then
     return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[2])
-if new ~= 0 then
-  redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[2])
 end
 return 1
 `)
@@ -356,18 +383,8 @@ end
 return 0
 `)
 
-// delIfNotStringScript deletes KEYS[1] if it holds something other than a
-// string.
-var delIfNotStringScript = redis.NewScript(`
-local t = redis.call('TYPE', KEYS[1])['ok']
-if t ~= 'string' and t ~= 'none' then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
 // Load implements ebayauth.Store.
-func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
+func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("redisstore: load: %w", err)
 	}
@@ -377,55 +394,57 @@ func (s *Store) Load(ctx context.Context, key string) (*ebayauth.Token, error) {
 	case errors.Is(err, redis.Nil):
 		return nil, ebayauth.ErrNotFound
 	case redis.HasErrorPrefix(err, "WRONGTYPE"):
-		s.unreadable(ctx, key, "the key holds a value that is not a string", delIfNotStringScript, k)
-		return nil, ebayauth.ErrNotFound
+		return nil, s.unreadable(ctx, key, "the key holds a value that is not a string")
 	case err != nil:
 		return nil, fail(ctx, "load", err)
 	}
-	tok, err := s.decode(k, raw)
+	rec, err := s.decode(k, raw)
 	if err != nil {
-		s.unreadable(ctx, key, err.Error(), delIfScript, k, raw)
-		return nil, ebayauth.ErrNotFound
+		return nil, s.unreadable(ctx, key, err.Error())
 	}
-	if !tok.Expiry.IsZero() && !time.Now().Before(tok.Expiry) {
-		return nil, ebayauth.ErrNotFound
-	}
-	return tok, nil
+	return rec, nil
 }
 
-// unreadable logs that the value under key cannot be read and deletes it
-// with script, so that the warning is not repeated and nothing stands in
-// the way of the next Save.
-func (s *Store) unreadable(ctx context.Context, key, why string, script *redis.Script, k string, args ...any) {
-	attrs := []any{slog.String("store", s.desc), slog.String("key", key), slog.String("reason", why)}
-	if err := script.Run(ctx, s.c, []string{k}, args...).Err(); err != nil {
-		attrs = append(attrs, slog.String("delete_error", err.Error()))
-	}
-	s.log.WarnContext(ctx, "redisstore: cannot read the stored token; treating it as missing", attrs...)
+// unreadable logs that the value under key cannot be read, and returns the
+// error that says so. The value stays: it may be another process's.
+func (s *Store) unreadable(ctx context.Context, key, why string) error {
+	s.log.WarnContext(ctx, "redisstore: cannot read the stored record; leaving it in place",
+		slog.String("store", s.desc), slog.String("key", key), slog.String("reason", why))
+	return fmt.Errorf("%w (%s at %s): %s", ErrUnreadable, s.desc, key, why)
 }
 
 // Save implements ebayauth.Store.
-func (s *Store) Save(ctx context.Context, key string, tok *ebayauth.Token) error {
-	if tok == nil {
-		return errors.New("redisstore: save: nil token")
+func (s *Store) Save(ctx context.Context, key string, rec *ebayauth.Record) error {
+	if rec == nil || rec.Token == nil || rec.Token.AccessToken == "" {
+		return errors.New("redisstore: save: record has no token")
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
-	var exp int64 // 0: never
-	if !tok.Expiry.IsZero() {
-		if !time.Now().Before(tok.Expiry) {
-			return nil // expired: there is nothing to keep
+	var exp, ttl int64 // 0: never
+	if t := rec.Token; !t.Expiry.IsZero() {
+		exp = t.Expiry.UnixMilli()
+		lifetime := time.Duration(0)
+		if !rec.Minted.IsZero() && t.Expiry.After(rec.Minted) {
+			lifetime = t.Expiry.Sub(rec.Minted)
 		}
-		exp = tok.Expiry.UnixMilli()
+		ttl = (lifetime + GCHorizon).Milliseconds()
 	}
 	k := s.tokenKey(key)
-	val, err := s.encode(k, exp, tok)
+	val, err := s.encode(k, exp, rec)
 	if err != nil {
 		return fmt.Errorf("redisstore: save: %w", err)
 	}
-	if err := saveScript.Run(ctx, s.c, []string{k}, exp, val).Err(); err != nil {
+	sealed := "0"
+	if s.aead != nil {
+		sealed = "1"
+	}
+	n, err := saveScript.Run(ctx, s.c, []string{k}, exp, val, ttl, sealed).Int()
+	if err != nil {
 		return fail(ctx, "save", err)
+	}
+	if n < 0 {
+		return errSealedValue
 	}
 	return nil
 }
@@ -474,6 +493,9 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (func
 	holder := hex.EncodeToString(b)
 	k := s.lockKey(key)
 	ok, err := s.c.SetNX(ctx, k, holder, lease).Result()
+	if err == nil && !ok && s.breakImplausible(ctx, k, lease) {
+		ok, err = s.c.SetNX(ctx, k, holder, lease).Result()
+	}
 	if err != nil {
 		return nil, fail(ctx, "lock", err)
 	}
@@ -488,11 +510,32 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (func
 	}, nil
 }
 
+// breakImplausible deletes the lock at k if its lease is implausible: no
+// time to live at all, or more than twice lease and a minute ahead (a
+// holder with a clock or setting gone wrong), so that it cannot block
+// minting for good. It reports whether it deleted it.
+func (s *Store) breakImplausible(ctx context.Context, k string, lease time.Duration) bool {
+	holder, err := s.c.Get(ctx, k).Result()
+	if err != nil {
+		return false
+	}
+	ttl, err := s.c.PTTL(ctx, k).Result()
+	if err != nil || (ttl != -1 && ttl <= 2*lease+time.Minute) {
+		return false
+	}
+	n, err := delIfScript.Run(ctx, s.c, []string{k}, holder).Int()
+	if err == nil && n == 1 {
+		s.log.WarnContext(ctx, "redisstore: broke a mint lock with an implausible lease", slog.String("store", s.desc), slog.Duration("ttl", ttl))
+		return true
+	}
+	return false
+}
+
 const sealedMark = "s1:"
 
-// encode returns the value that stores tok at the Redis key k.
-func (s *Store) encode(k string, exp int64, tok *ebayauth.Token) (string, error) {
-	js, err := json.Marshal(tok)
+// encode returns the value that stores rec at the Redis key k.
+func (s *Store) encode(k string, exp int64, rec *ebayauth.Record) (string, error) {
+	js, err := json.Marshal(rec)
 	if err != nil {
 		return "", err
 	}
@@ -508,7 +551,7 @@ func (s *Store) encode(k string, exp int64, tok *ebayauth.Token) (string, error)
 
 // decode reads a value stored at the Redis key k. Its errors say what is
 // wrong without quoting the value.
-func (s *Store) decode(k, raw string) (*ebayauth.Token, error) {
+func (s *Store) decode(k, raw string) (*ebayauth.Record, error) {
 	expText, payload, ok := strings.Cut(raw, ":")
 	exp, err := strconv.ParseInt(expText, 10, 64)
 	if !ok || err != nil || exp < 0 {
@@ -533,9 +576,9 @@ func (s *Store) decode(k, raw string) (*ebayauth.Token, error) {
 	default:
 		js = []byte(payload)
 	}
-	var tok ebayauth.Token
-	if err := json.Unmarshal(js, &tok); err != nil || tok.AccessToken == "" {
-		return nil, errors.New("the token is not valid JSON with an access token")
+	var rec ebayauth.Record
+	if err := json.Unmarshal(js, &rec); err != nil || rec.Token == nil || rec.Token.AccessToken == "" {
+		return nil, errors.New("the value is not a JSON record with an access token")
 	}
-	return &tok, nil
+	return &rec, nil
 }

@@ -13,10 +13,12 @@
 //		})
 //	}
 //
-// The suite waits on the wall clock where a store's own expiry is under
-// test (a token one second from expiry, locks with a 200 ms lease), so it
-// takes a few seconds to run. It never sleeps to wait for something it can
-// poll for.
+// The suite checks that a store judges no token's expiry by its own clock:
+// it saves records from 2020 and 2040, and runs two Managers on fake clocks
+// in those years over the store, which must share one mint per rotation.
+// Lock leases do run on the wall clock (locks with a 200 ms lease), so the
+// suite takes a moment to run. It never sleeps to wait for something it
+// can poll for.
 package storetest
 
 import (
@@ -38,9 +40,6 @@ import (
 
 // Timing of the tests that wait for a store's own clock.
 const (
-	// shortTTL is how far ahead the Expiry of the token that the Expiry test
-	// waits out lies.
-	shortTTL = time.Second
 	// shortLease is the lease of the locks the lapse tests wait out.
 	shortLease = 200 * time.Millisecond
 	// patience bounds every wait for a store to let something lapse, on top
@@ -63,8 +62,10 @@ func Run(t *testing.T, newStore func(t *testing.T) ebayauth.Store) {
 	t.Run("Missing", func(t *testing.T) { testMissing(t, newStore(t)) })
 	t.Run("KeysIndependent", func(t *testing.T) { testKeysIndependent(t, newStore(t)) })
 	t.Run("Copies", func(t *testing.T) { testCopies(t, newStore(t)) })
-	t.Run("Expiry", func(t *testing.T) { testExpiry(t, newStore(t)) })
-	t.Run("SaveExpired", func(t *testing.T) { testSaveExpired(t, newStore(t)) })
+	t.Run("NoToken", func(t *testing.T) { testNoToken(t, newStore(t)) })
+	t.Run("AnyClock", func(t *testing.T) { testAnyClock(t, newStore(t)) })
+	t.Run("SameExpiryReplaces", func(t *testing.T) { testSameExpiryReplaces(t, newStore(t)) })
+	t.Run("ManagersOnAnyClock", func(t *testing.T) { testManagersOnAnyClock(t, newStore) })
 	t.Run("LaterReplaces", func(t *testing.T) { testLaterReplaces(t, newStore(t)) })
 	t.Run("EarlierKept", func(t *testing.T) { testEarlierKept(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
@@ -88,11 +89,11 @@ func Run(t *testing.T, newStore func(t *testing.T) ebayauth.Store) {
 	})
 }
 
-// Key returns a fresh random key shaped like the ones ebayauth uses: 64
+// Key returns a fresh random key shaped like the ones ebayauth uses: 32
 // lowercase hex digits.
 func Key(tb testing.TB) string {
 	tb.Helper()
-	b := make([]byte, 32)
+	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		tb.Fatalf("storetest: random key: %v", err)
 	}
@@ -116,6 +117,18 @@ func NewToken(expiry time.Time) *ebayauth.Token {
 	return tok
 }
 
+// NewRecord returns a record of a NewToken(expiry) minted two hours before
+// expiry, with every other field set.
+func NewRecord(expiry time.Time) *ebayauth.Record {
+	tok := NewToken(expiry)
+	rec := &ebayauth.Record{Token: tok, RefreshTokenExpiry: tok.RefreshTokenExpiry}
+	if !expiry.IsZero() {
+		rec.Minted = expiry.Add(-2 * time.Hour)
+		rec.Validated = expiry.Add(-time.Hour)
+	}
+	return rec
+}
+
 // randomBase64 returns n random bytes (n not a multiple of 3, so that the
 // text ends in padding) in standard base64, which uses + / and =.
 func randomBase64(n int) string {
@@ -124,46 +137,46 @@ func randomBase64(n int) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// Diff compares two tokens field by field, the times to within a second (a
+// Diff compares two records field by field, the times to within a second (a
 // store need keep no finer precision), and returns "" if they match or a
 // human-readable report of the differences (which shows the credentials: use
-// it on test tokens only).
-func Diff(want, got *ebayauth.Token) string {
+// it on test records only).
+func Diff(want, got *ebayauth.Record) string {
 	return cmp.Diff(want, got, cmpopts.EquateApproxTime(time.Second))
 }
 
-func load(t *testing.T, s ebayauth.Store, key string) *ebayauth.Token {
+func load(t *testing.T, s ebayauth.Store, key string) *ebayauth.Record {
 	t.Helper()
-	tok, err := s.Load(context.Background(), key)
+	rec, err := s.Load(context.Background(), key)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if tok == nil {
-		t.Fatal("Load returned a nil token and no error")
+	if rec == nil || rec.Token == nil {
+		t.Fatal("Load returned a record with no token and no error")
 	}
-	return tok
+	return rec
 }
 
-func save(t *testing.T, s ebayauth.Store, key string, tok *ebayauth.Token) {
+func save(t *testing.T, s ebayauth.Store, key string, rec *ebayauth.Record) {
 	t.Helper()
-	if err := s.Save(context.Background(), key, tok); err != nil {
-		t.Fatalf("Save(%v): %v", tok, err)
+	if err := s.Save(context.Background(), key, rec); err != nil {
+		t.Fatalf("Save(%v): %v", rec.Token, err)
 	}
 }
 
-func wantToken(t *testing.T, s ebayauth.Store, key string, want *ebayauth.Token) {
+func wantRecord(t *testing.T, s ebayauth.Store, key string, want *ebayauth.Record) {
 	t.Helper()
 	got := load(t, s, key)
 	if d := Diff(want, got); d != "" {
-		t.Errorf("Load returned %v; want %v; diff (-want +got):\n%s", got, want, d)
+		t.Errorf("Load returned %v; want %v; diff (-want +got):\n%s", got.Token, want.Token, d)
 	}
 }
 
 func wantNotFound(t *testing.T, s ebayauth.Store, key string) {
 	t.Helper()
-	tok, err := s.Load(context.Background(), key)
+	rec, err := s.Load(context.Background(), key)
 	if !errors.Is(err, ebayauth.ErrNotFound) {
-		t.Fatalf("Load = %v, %v; want an error matching ErrNotFound", tok, err)
+		t.Fatalf("Load = %v, %v; want an error matching ErrNotFound", rec, err)
 	}
 }
 
@@ -171,36 +184,42 @@ func testRoundTrip(t *testing.T, s ebayauth.Store) {
 	exp := time.Now().Add(2 * time.Hour).Truncate(time.Second)
 	tests := []struct {
 		name string
-		tok  *ebayauth.Token
+		rec  *ebayauth.Record
 	}{
-		{"UserToken", NewToken(exp)},
-		{"ApplicationToken", &ebayauth.Token{
+		{"UserToken", NewRecord(exp)},
+		{"ApplicationToken", &ebayauth.Record{Token: &ebayauth.Token{
 			AccessToken: "v^1.1#i^1#I^3#f^0#p^1#r^1#t^" + randomBase64(1000),
 			TokenType:   "Application Access Token",
 			Expiry:      exp,
-		}},
-		{"SubSecondExpiry", func() *ebayauth.Token {
-			tok := NewToken(time.Now().Add(90 * time.Minute))
-			tok.RefreshTokenExpiry = tok.Expiry.Add(time.Hour + 123*time.Millisecond)
-			return tok
+		}, Minted: exp.Add(-2 * time.Hour)}},
+		{"SubSecondExpiry", func() *ebayauth.Record {
+			rec := NewRecord(time.Now().Add(90 * time.Minute))
+			rec.RefreshTokenExpiry = rec.Token.Expiry.Add(time.Hour + 123*time.Millisecond)
+			return rec
 		}()},
-		{"NonUTCExpiry", NewToken(exp.In(time.FixedZone("MST", -7*3600)))},
-		{"NeverExpires", &ebayauth.Token{AccessToken: "static^token#+/=", TokenType: "User Access Token"}},
-		{"Short", &ebayauth.Token{AccessToken: "a", Expiry: exp}},
-		{"Odd characters", &ebayauth.Token{
+		{"NonUTCExpiry", NewRecord(exp.In(time.FixedZone("MST", -7*3600)))},
+		{"NeverExpires", &ebayauth.Record{Token: &ebayauth.Token{AccessToken: "static^token#+/=", TokenType: "User Access Token"}}},
+		{"Short", &ebayauth.Record{Token: &ebayauth.Token{AccessToken: "a", Expiry: exp}}},
+		{"Verdicts", func() *ebayauth.Record {
+			rec := NewRecord(exp)
+			rec.ValidationError = `ebayauth: eBay API answered HTTP 401; error 1001: "Invalid access token"`
+			rec.Rejected = exp.Add(-time.Minute)
+			return rec
+		}()},
+		{"Odd characters", &ebayauth.Record{Token: &ebayauth.Token{
 			AccessToken:  "^#+/=%\"'\\:;,{}[]<> \t\n\x00é€" + randomBase64(2),
 			TokenType:    `"quoted"`,
 			Expiry:       exp,
 			RefreshToken: "=#^+/",
-		}},
+		}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := Key(t)
-			save(t, s, key, tt.tok)
-			wantToken(t, s, key, tt.tok)
-			// A second Load sees the same token: loading does not consume.
-			wantToken(t, s, key, tt.tok)
+			save(t, s, key, tt.rec)
+			wantRecord(t, s, key, tt.rec)
+			// A second Load sees the same record: loading does not consume.
+			wantRecord(t, s, key, tt.rec)
 		})
 	}
 }
@@ -209,90 +228,106 @@ func testMissing(t *testing.T, s ebayauth.Store) {
 	wantNotFound(t, s, Key(t))
 }
 
+func testNoToken(t *testing.T, s ebayauth.Store) {
+	key := Key(t)
+	for _, rec := range []*ebayauth.Record{nil, {}, {Token: &ebayauth.Token{}}} {
+		if err := s.Save(context.Background(), key, rec); err == nil {
+			t.Errorf("Save(%+v) = nil; want an error: a record needs a token", rec)
+		}
+	}
+	wantNotFound(t, s, key)
+}
+
 func testKeysIndependent(t *testing.T, s ebayauth.Store) {
 	k1, k2 := Key(t), Key(t)
-	t1, t2 := NewToken(time.Now().Add(2*time.Hour)), NewToken(time.Now().Add(time.Hour))
-	save(t, s, k1, t1)
+	r1, r2 := NewRecord(time.Now().Add(2*time.Hour)), NewRecord(time.Now().Add(time.Hour))
+	save(t, s, k1, r1)
 	wantNotFound(t, s, k2)
-	save(t, s, k2, t2)
-	wantToken(t, s, k1, t1)
-	wantToken(t, s, k2, t2)
+	save(t, s, k2, r2)
+	wantRecord(t, s, k1, r1)
+	wantRecord(t, s, k2, r2)
 	if err := s.Delete(context.Background(), k1); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	wantNotFound(t, s, k1)
-	wantToken(t, s, k2, t2)
+	wantRecord(t, s, k2, r2)
 }
 
-// testCopies checks that the store keeps neither the token it was given nor
-// the one it returned.
+// testCopies checks that the store keeps neither the record it was given
+// nor the one it returned.
 func testCopies(t *testing.T, s ebayauth.Store) {
 	key := Key(t)
-	tok := NewToken(time.Now().Add(time.Hour))
-	want := *tok
-	save(t, s, key, tok)
-	tok.AccessToken = "changed after Save"
-	tok.Expiry = tok.Expiry.Add(time.Hour)
+	rec := NewRecord(time.Now().Add(time.Hour))
+	tok := *rec.Token
+	want := *rec
+	want.Token = &tok
+	save(t, s, key, rec)
+	rec.Token.AccessToken = "changed after Save"
+	rec.Token.Expiry = rec.Token.Expiry.Add(time.Hour)
+	rec.ValidationError = "changed after Save"
 	got := load(t, s, key)
-	got.AccessToken = "changed after Load"
-	got.RefreshToken = ""
-	wantToken(t, s, key, &want)
+	got.Token.AccessToken = "changed after Load"
+	got.Minted = time.Time{}
+	wantRecord(t, s, key, &want)
 }
 
-func testExpiry(t *testing.T, s ebayauth.Store) {
-	key := Key(t)
-	tok := NewToken(time.Now().Add(shortTTL))
-	save(t, s, key, tok)
-	got, err := s.Load(context.Background(), key)
-	switch {
-	case err == nil:
-	case errors.Is(err, ebayauth.ErrNotFound) && !time.Now().Before(tok.Expiry):
-		t.Logf("the token expired before the store could be asked for it")
-	default:
-		t.Fatalf("Load just after Save of a token that expires in %v: %v, %v; want the token", shortTTL, got, err)
+// testAnyClock checks that the store judges no expiry: records whose
+// tokens expired long ago, expire far ahead, or expired a moment ago by the
+// wall clock are kept and returned as saved, since the Manager that reads
+// them may run on a clock of its own.
+func testAnyClock(t *testing.T, s ebayauth.Store) {
+	tests := []struct {
+		name   string
+		expiry time.Time
+	}{
+		{"2020", time.Date(2020, 3, 1, 9, 0, 0, 0, time.UTC)},
+		{"2040", time.Date(2040, 3, 1, 9, 0, 0, 0, time.UTC)},
+		{"AMomentAgo", time.Now().Add(-time.Second)},
 	}
-	deadline := tok.Expiry.Add(patience)
-	for {
-		got, err := s.Load(context.Background(), key)
-		if errors.Is(err, ebayauth.ErrNotFound) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("Load: %v", err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Load returned %v %v after its expiry; want ErrNotFound", got, time.Since(tok.Expiry).Round(time.Millisecond))
-		}
-		time.Sleep(pollEvery)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := Key(t)
+			rec := NewRecord(tt.expiry)
+			save(t, s, key, rec)
+			wantRecord(t, s, key, rec)
+			// A later record replaces it, on the same clock.
+			next := NewRecord(tt.expiry.Add(time.Hour))
+			save(t, s, key, next)
+			wantRecord(t, s, key, next)
+		})
 	}
-	// An expired token is as good as none: a token that expires earlier
-	// than it did may now be saved.
-	next := NewToken(time.Now().Add(time.Hour))
-	save(t, s, key, next)
-	wantToken(t, s, key, next)
 }
 
-func testSaveExpired(t *testing.T, s ebayauth.Store) {
+// testSameExpiryReplaces checks that news about a token (a validation's
+// verdict, eBay's refusal) reaches the store: a record for the same expiry
+// replaces the old one.
+func testSameExpiryReplaces(t *testing.T, s ebayauth.Store) {
 	key := Key(t)
-	save(t, s, key, NewToken(time.Now().Add(-time.Minute)))
-	wantNotFound(t, s, key)
+	rec := NewRecord(time.Now().Add(time.Hour))
+	save(t, s, key, rec)
+	news := *rec
+	news.Validated = rec.Validated.Add(time.Minute)
+	news.ValidationError = "ebayauth: eBay API answered HTTP 401"
+	news.Rejected = news.Validated
+	save(t, s, key, &news)
+	wantRecord(t, s, key, &news)
 }
 
 func testLaterReplaces(t *testing.T, s ebayauth.Store) {
 	now := time.Now()
 	tests := []struct {
 		name          string
-		first, second *ebayauth.Token
+		first, second *ebayauth.Record
 	}{
-		{"Later", NewToken(now.Add(time.Hour)), NewToken(now.Add(2 * time.Hour))},
-		{"Never", NewToken(now.Add(time.Hour)), NewToken(time.Time{})},
+		{"Later", NewRecord(now.Add(time.Hour)), NewRecord(now.Add(2 * time.Hour))},
+		{"Never", NewRecord(now.Add(time.Hour)), NewRecord(time.Time{})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := Key(t)
 			save(t, s, key, tt.first)
 			save(t, s, key, tt.second)
-			wantToken(t, s, key, tt.second)
+			wantRecord(t, s, key, tt.second)
 		})
 	}
 }
@@ -301,18 +336,18 @@ func testEarlierKept(t *testing.T, s ebayauth.Store) {
 	now := time.Now()
 	tests := []struct {
 		name          string
-		first, second *ebayauth.Token
+		first, second *ebayauth.Record
 	}{
-		{"Earlier", NewToken(now.Add(2 * time.Hour)), NewToken(now.Add(time.Hour))},
-		{"ByMinute", NewToken(now.Add(time.Hour + time.Minute)), NewToken(now.Add(time.Hour))},
-		{"AfterNever", NewToken(time.Time{}), NewToken(now.Add(time.Hour))},
+		{"Earlier", NewRecord(now.Add(2 * time.Hour)), NewRecord(now.Add(time.Hour))},
+		{"ByMinute", NewRecord(now.Add(time.Hour + time.Minute)), NewRecord(now.Add(time.Hour))},
+		{"AfterNever", NewRecord(time.Time{}), NewRecord(now.Add(time.Hour))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := Key(t)
 			save(t, s, key, tt.first)
 			save(t, s, key, tt.second) // not an error: the store keeps the later one
-			wantToken(t, s, key, tt.first)
+			wantRecord(t, s, key, tt.first)
 		})
 	}
 }
@@ -323,7 +358,7 @@ func testDelete(t *testing.T, s ebayauth.Store) {
 	if err := s.Delete(ctx, key); err != nil {
 		t.Errorf("Delete of a missing key: %v; want nil", err)
 	}
-	save(t, s, key, NewToken(time.Now().Add(2*time.Hour)))
+	save(t, s, key, NewRecord(time.Now().Add(2*time.Hour)))
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -331,36 +366,36 @@ func testDelete(t *testing.T, s ebayauth.Store) {
 	if err := s.Delete(ctx, key); err != nil {
 		t.Errorf("second Delete: %v; want nil", err)
 	}
-	// Delete forgets the expiry too: an earlier-expiring token may follow.
-	tok := NewToken(time.Now().Add(time.Hour))
-	save(t, s, key, tok)
-	wantToken(t, s, key, tok)
+	// Delete forgets the expiry too: an earlier-expiring record may follow.
+	rec := NewRecord(time.Now().Add(time.Hour))
+	save(t, s, key, rec)
+	wantRecord(t, s, key, rec)
 }
 
 func testConcurrentSave(t *testing.T, s ebayauth.Store) {
 	const writers = 16
 	key := Key(t)
 	base := time.Now().Add(time.Hour)
-	toks := make([]*ebayauth.Token, writers)
-	for i := range toks {
+	recs := make([]*ebayauth.Record, writers)
+	for i := range recs {
 		// Expiries a second apart, in an order the writers do not follow.
-		toks[i] = NewToken(base.Add(time.Duration((i*7)%writers) * time.Second))
+		recs[i] = NewRecord(base.Add(time.Duration((i*7)%writers) * time.Second))
 	}
-	latest := toks[0]
-	for _, tok := range toks {
-		if tok.Expiry.After(latest.Expiry) {
-			latest = tok
+	latest := recs[0]
+	for _, rec := range recs {
+		if rec.Token.Expiry.After(latest.Token.Expiry) {
+			latest = rec
 		}
 	}
 
 	start := make(chan struct{})
 	errs := make(chan error, 2*writers)
 	var wg sync.WaitGroup
-	for _, tok := range toks {
+	for _, rec := range recs {
 		wg.Go(func() {
 			<-start
-			if err := s.Save(context.Background(), key, tok); err != nil {
-				errs <- fmt.Errorf("concurrent Save(%v): %w", tok, err)
+			if err := s.Save(context.Background(), key, rec); err != nil {
+				errs <- fmt.Errorf("concurrent Save(%v): %w", rec.Token, err)
 			}
 		})
 		wg.Go(func() {
@@ -370,7 +405,7 @@ func testConcurrentSave(t *testing.T, s ebayauth.Store) {
 			case errors.Is(err, ebayauth.ErrNotFound):
 			case err != nil:
 				errs <- fmt.Errorf("concurrent Load: %w", err)
-			case got == nil || got.AccessToken == "":
+			case got == nil || got.Token == nil || got.Token.AccessToken == "":
 				errs <- fmt.Errorf("concurrent Load returned %v and no error", got)
 			}
 		})
@@ -381,18 +416,18 @@ func testConcurrentSave(t *testing.T, s ebayauth.Store) {
 	for err := range errs {
 		t.Error(err)
 	}
-	wantToken(t, s, key, latest)
+	wantRecord(t, s, key, latest)
 }
 
 func testCancelledContext(t *testing.T, s ebayauth.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	key := Key(t)
-	if err := s.Save(ctx, key, NewToken(time.Now().Add(time.Hour))); !errors.Is(err, context.Canceled) {
+	if err := s.Save(ctx, key, NewRecord(time.Now().Add(time.Hour))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Save with a cancelled context: %v; want an error matching context.Canceled", err)
 	}
-	if tok, err := s.Load(ctx, key); !errors.Is(err, context.Canceled) {
-		t.Errorf("Load with a cancelled context = %v, %v; want an error matching context.Canceled", tok, err)
+	if rec, err := s.Load(ctx, key); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load with a cancelled context = %v, %v; want an error matching context.Canceled", rec, err)
 	}
 	if err := s.Delete(ctx, key); !errors.Is(err, context.Canceled) {
 		t.Errorf("Delete with a cancelled context: %v; want an error matching context.Canceled", err)
@@ -400,10 +435,10 @@ func testCancelledContext(t *testing.T, s ebayauth.Store) {
 	// The cancelled Save saved nothing, and the cancelled Delete deleted
 	// nothing.
 	wantNotFound(t, s, key)
-	tok := NewToken(time.Now().Add(time.Hour))
-	save(t, s, key, tok)
+	rec := NewRecord(time.Now().Add(time.Hour))
+	save(t, s, key, rec)
 	_ = s.Delete(ctx, key)
-	wantToken(t, s, key, tok)
+	wantRecord(t, s, key, rec)
 }
 
 func lock(t *testing.T, l ebayauth.Locker, key string, lease time.Duration) func(context.Context) error {
@@ -475,9 +510,9 @@ func testLockExclusive(t *testing.T, l ebayauth.Locker) {
 	other := lock(t, l, Key(t), time.Minute)
 	unlock(t, other)
 	if s, ok := l.(ebayauth.Store); ok {
-		tok := NewToken(time.Now().Add(time.Hour))
-		save(t, s, key, tok)
-		wantToken(t, s, key, tok)
+		rec := NewRecord(time.Now().Add(time.Hour))
+		save(t, s, key, rec)
+		wantRecord(t, s, key, rec)
 	}
 	unlock(t, u)
 }

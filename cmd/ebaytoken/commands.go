@@ -22,7 +22,11 @@ func cmdStatus(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	d := ss.storedStatus(ctx)
+	serr := ss.m.Sync(ctx)
+	d := ss.status("store")
+	if serr != nil {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %v", d.Store, serr))
+	}
 	if err := c.output(d, func(w io.Writer) { printStatus(w, d) }); err != nil {
 		return err
 	}
@@ -44,15 +48,14 @@ func (c *call) output(v any, text func(w io.Writer)) error {
 // refreshResult is what refresh and force-refresh print with --json.
 type refreshResult struct {
 	// Action is "refreshed" (a token was minted), "none" (the token was
-	// fresh), "from_store" (force-refresh: another process minted one while
-	// this one waited for the store's lock) or "failed".
+	// fresh), "from_store" (another process minted one while this one
+	// waited for the store's lock) or "failed".
 	Action string `json:"action"`
 	statusDoc
 }
 
-// refresh: refresh only inside the refresh window. A Manager that starts
-// with no token takes the store's token if it is not yet due, and mints
-// otherwise: exactly "refresh if needed".
+// refresh: refresh only if the token is due (inside its refresh window,
+// expired, refused by eBay, or missing).
 func cmdRefresh(ctx context.Context, c *call) error {
 	c.printNotes()
 	ss, err := c.open()
@@ -60,38 +63,40 @@ func cmdRefresh(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	_, err = ss.m.Token(ctx)
-	d := ss.liveStatus()
-	if err != nil || d.State == ebayauth.StateFallback {
-		return ss.refreshFailed(ctx, err, d)
+	tok, refreshed, err := ss.m.RefreshIfDue(ctx)
+	d := ss.status("process")
+	if err != nil {
+		return ss.refreshFailed(err, d)
 	}
 	r := refreshResult{Action: "none", statusDoc: *d}
-	if d.Counters.Mints > 0 {
+	switch {
+	case refreshed && d.Counters.Mints > 0:
 		r.Action = "refreshed"
+	case refreshed:
+		r.Action = "from_store"
 	}
 	return c.output(r, func(w io.Writer) {
 		switch r.Action {
-		case "refreshed":
-			fmt.Fprintf(w, "refreshed: new token %s, expires in %s (%s)\n", d.Fingerprint, human(time.Until(d.Expiry)), d.Expiry.UTC().Format(time.RFC3339))
-		default:
+		case "none":
 			fmt.Fprintf(w, "no refresh needed: token %s is fresh, expires in %s; refresh due in %s\n",
-				d.Fingerprint, human(time.Until(d.Expiry)), human(time.Until(d.RefreshAt)))
+				tok.Fingerprint(), human(time.Until(tok.Expiry)), human(time.Until(d.RefreshAt)))
+		case "from_store":
+			fmt.Fprintf(w, "refreshed by another process: token %s, expires in %s (%s)\n", tok.Fingerprint(), human(time.Until(tok.Expiry)), tok.Expiry.UTC().Format(time.RFC3339))
+		default:
+			fmt.Fprintf(w, "refreshed: new token %s, expires in %s (%s)\n", tok.Fingerprint(), human(time.Until(tok.Expiry)), tok.Expiry.UTC().Format(time.RFC3339))
 		}
 	})
 }
 
-// refreshFailed reports a refresh that failed, saying whether the stored
+// refreshFailed reports a refresh that failed, saying whether the current
 // token still works.
-func (ss *session) refreshFailed(ctx context.Context, err error, d *statusDoc) error {
-	if err == nil {
-		err = errors.New(d.LastError)
-	}
+func (ss *session) refreshFailed(err error, d *statusDoc) error {
 	msg := "refresh failed: " + err.Error()
-	if d.State == ebayauth.StateFallback {
-		msg += "; only the static fallback token is available"
+	if d.Healthy && d.State != ebayauth.StateFallback && d.Fingerprint != "" {
+		msg += fmt.Sprintf("; the current token %s is still valid for %s", d.Fingerprint, human(time.Until(d.Expiry)))
 	}
-	if tok, lerr := ss.store.Load(ctx, ss.m.Key()); lerr == nil && tok.Valid() {
-		msg += fmt.Sprintf("; the stored token %s is still valid for %s", tok.Fingerprint(), human(time.Until(tok.Expiry)))
+	if d.FallbackConfigured && !d.Healthy {
+		msg += "; only the static fallback token is available"
 	}
 	if errors.Is(err, ebayauth.ErrInvalidGrant) {
 		msg += "; eBay refused the refresh token: have the seller consent again (ebaytoken consent-url)"
@@ -100,7 +105,7 @@ func (ss *session) refreshFailed(ctx context.Context, err error, d *statusDoc) e
 		msg += "; eBay refused the client id and secret: check " + envClientID + " and " + envClientSecret
 	}
 	if ss.c.json {
-		_ = writeJSON(ss.c.stdout, refreshResult{Action: "failed", statusDoc: *ss.liveStatus()})
+		_ = writeJSON(ss.c.stdout, refreshResult{Action: "failed", statusDoc: *d})
 	}
 	return &exitError{code: exitFailure, msg: msg}
 }
@@ -114,9 +119,9 @@ func cmdForceRefresh(ctx context.Context, c *call) error {
 	}
 	defer ss.Close()
 	tok, err := ss.m.ForceRefresh(ctx)
-	d := ss.liveStatus()
+	d := ss.status("process")
 	if err != nil {
-		return ss.refreshFailed(ctx, err, d)
+		return ss.refreshFailed(err, d)
 	}
 	action := "refreshed"
 	if d.Counters.Mints == 0 {
@@ -132,6 +137,7 @@ type validateResult struct {
 	Valid       bool                      `json:"valid"`
 	Fingerprint string                    `json:"fingerprint,omitempty"`
 	Fallback    bool                      `json:"fallback,omitempty"`
+	Rejected    bool                      `json:"rejected,omitempty"` // eBay refused the token: run refresh
 	StatusCode  int                       `json:"status_code,omitempty"`
 	Errors      []ebayauth.APIErrorDetail `json:"errors,omitempty"`
 	Error       string                    `json:"error,omitempty"`
@@ -145,8 +151,20 @@ func cmdValidate(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
+	if err := ss.m.Sync(ctx); err == nil {
+		if d := ss.status("store"); d.State == ebayauth.StateRejected {
+			// Validating again would mint a replacement: say what to do.
+			msg := fmt.Sprintf("token %s was refused by eBay (%s)", d.Fingerprint, firstNonEmpty(d.ValidationError, "HTTP 401"))
+			if err := c.output(validateResult{Fingerprint: d.Fingerprint, Rejected: true, Error: msg}, func(w io.Writer) {
+				fmt.Fprintf(w, "invalid: %s; run `ebaytoken refresh` to replace it\n", msg)
+			}); err != nil {
+				return err
+			}
+			return failed
+		}
+	}
 	verr := ss.m.Validate(ctx)
-	d := ss.liveStatus()
+	d := ss.status("process")
 	r := validateResult{Valid: verr == nil, Fingerprint: d.Fingerprint, Fallback: d.State == ebayauth.StateFallback}
 	var ae *ebayauth.APIError
 	switch {
@@ -156,6 +174,7 @@ func cmdValidate(ctx context.Context, c *call) error {
 	default:
 		r.Error = "no token to validate: " + verr.Error()
 	}
+	r.Rejected = d.State == ebayauth.StateRejected
 	if err := c.output(r, func(w io.Writer) {
 		which := "token " + r.Fingerprint
 		if r.Fallback {
@@ -168,6 +187,9 @@ func cmdValidate(ctx context.Context, c *call) error {
 			fmt.Fprintf(w, "invalid: eBay answered %s with HTTP %d\n", which, r.StatusCode)
 			for _, e := range r.Errors {
 				fmt.Fprintf(w, "  error %d (%s): %s\n", e.ErrorID, e.Domain, firstNonEmpty(e.LongMessage, e.Message))
+			}
+			if r.Rejected {
+				fmt.Fprintln(w, "the token is marked rejected in the store; run `ebaytoken refresh` to replace it")
 			}
 		default:
 			fmt.Fprintf(w, "cannot validate: %s\n", r.Error)
@@ -210,20 +232,14 @@ func cmdToken(ctx context.Context, c *call) error {
 	tok, err := ss.m.Token(ctx)
 	st := ss.m.Status()
 	fallback := err == nil && st.State == ebayauth.StateFallback
-	if err != nil || fallback {
-		// The Manager does not adopt a stored token that is inside its
-		// refresh window; if minting failed, that token still works.
-		if stored, lerr := ss.store.Load(ctx, ss.m.Key()); lerr == nil && stored.Valid() {
-			c.notef("warning: refresh failed (%s); printing the stored token %s, valid for %s",
-				firstNonEmpty(st.LastError, errText(err)), stored.Fingerprint(), human(time.Until(stored.Expiry)))
-			tok, err, fallback = stored, nil, false
-		}
-	}
 	if err != nil {
 		return &exitError{code: exitFailure, msg: "no token: " + err.Error()}
 	}
-	if fallback {
+	switch {
+	case fallback:
 		c.notef("warning: no token could be minted (%s); printing the static fallback token", st.LastError)
+	case st.LastError != "" && st.State == ebayauth.StateStale:
+		c.notef("warning: refresh failed (%s); printing the current token %s, valid for %s", st.LastError, tok.Fingerprint(), human(time.Until(tok.Expiry)))
 	}
 	if c.json {
 		r := tokenResult{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, Fallback: fallback}
@@ -277,7 +293,6 @@ type exchangeResult struct {
 	AccessToken        string    `json:"access_token"`
 	TokenType          string    `json:"token_type,omitempty"`
 	Expiry             time.Time `json:"expiry"`
-	Store              string    `json:"store,omitempty"`
 }
 
 // exchange: trade a consent code for a user token and refresh token.
@@ -322,10 +337,9 @@ func cmdExchange(ctx context.Context, c *call) error {
 	if tok.RefreshToken == "" {
 		return &exitError{code: exitFailure, msg: "exchange: eBay answered without a refresh token"}
 	}
-	stored := c.saveExchanged(ctx, tok)
 	if c.json {
 		return writeJSON(c.stdout, exchangeResult{RefreshToken: tok.RefreshToken, RefreshTokenExpiry: tok.RefreshTokenExpiry,
-			AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry, Store: stored})
+			AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry})
 	}
 	w := c.stdout
 	fmt.Fprint(w, "The seller's refresh token (shown this once; keep it secret)")
@@ -337,42 +351,8 @@ func cmdExchange(ctx context.Context, c *call) error {
 	if !tok.RefreshTokenExpiry.IsZero() {
 		fmt.Fprintf(w, "  export %s=%s\n", envRefreshTokenExp, tok.RefreshTokenExpiry.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(w, "\nUser access token %s (%s), expires in %s", tok.Fingerprint(), tok.TokenType, human(time.Until(tok.Expiry)))
-	if stored != "" {
-		fmt.Fprintf(w, "; saved to %s", stored)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "\nUser access token %s (%s), expires in %s\n", tok.Fingerprint(), tok.TokenType, human(time.Until(tok.Expiry)))
 	return nil
-}
-
-// saveExchanged puts the new user access token in the store under the key
-// of the configuration with the new refresh token, so that the first use
-// mints nothing, and records the refresh token's expiry for status. The
-// refresh token itself is not stored. It returns the store's name, or ""
-// if nothing was saved.
-func (c *call) saveExchanged(ctx context.Context, tok *ebayauth.Token) string {
-	if c.s.NoStore {
-		return ""
-	}
-	s := *c.s
-	s.RefreshToken = tok.RefreshToken
-	s.RefreshTokenExpiry = tok.RefreshTokenExpiry
-	user := &call{cmd: c.cmd, stdout: c.stdout, stderr: c.stderr, s: &s, log: c.log}
-	ss, err := user.open()
-	if err != nil {
-		c.notef("warning: the new access token was not saved: %v", err)
-		return ""
-	}
-	defer ss.Close()
-	access := *tok
-	access.RefreshToken = ""
-	if err := ss.store.Save(ctx, ss.m.Key(), &access); err != nil {
-		c.notef("warning: the new access token was not saved: %v", err)
-		return ""
-	}
-	ss.hist.setRefreshTokenExpiry(tok.RefreshTokenExpiry)
-	ss.hist.Observe(ebayauth.Event{Kind: ebayauth.EventRefreshed, Time: time.Now(), Fingerprint: tok.Fingerprint(), Expiry: tok.Expiry})
-	return ss.m.Status().Store
 }
 
 // shellQuote quotes s for a POSIX shell.

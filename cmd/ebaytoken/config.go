@@ -540,17 +540,27 @@ func (s *settings) needCredentials() error {
 // config is the library configuration for s.
 func (s *settings) config() ebayauth.Config {
 	return ebayauth.Config{
-		ClientID:      s.ClientID,
-		ClientSecret:  s.ClientSecret,
-		RefreshToken:  s.RefreshToken,
-		Scopes:        s.Scopes,
-		Endpoint:      s.Endpoint,
-		RuName:        s.RuName,
-		FallbackToken: s.FallbackToken,
-		RefreshBefore: s.RefreshBuffer,
-		RefreshEvery:  s.RefreshInterval,
-		ValidateEvery: s.ValidationInterval,
+		ClientID:           s.ClientID,
+		ClientSecret:       s.ClientSecret,
+		RefreshToken:       s.RefreshToken,
+		RefreshTokenExpiry: s.RefreshTokenExpiry,
+		Scopes:             s.Scopes,
+		Endpoint:           s.Endpoint,
+		RuName:             s.RuName,
+		FallbackToken:      s.FallbackToken,
+		RefreshBefore:      s.RefreshBuffer,
+		RefreshEvery:       s.RefreshInterval,
+		ValidateEvery:      s.ValidationInterval,
 	}
+}
+
+// refreshEvery is Config.RefreshEvery: negative when scheduled refresh is
+// off, so that serve's Manager.Run only validates.
+func (s *settings) refreshEvery() time.Duration {
+	if !s.RefreshEnabled {
+		return -1
+	}
+	return s.RefreshInterval
 }
 
 // environmentName says which eBay the settings point at.

@@ -49,17 +49,17 @@ func TestConfigFile(t *testing.T) {
 	}
 	// EBAY_CONFIG names the file too.
 	t.Setenv(envConfig, path)
-	if d := statusJSON(t, 0); d.ClientID != ebayauth.MaskID(ebaytest.ClientID) {
+	if d := statusJSON(t, 0); d.ClientID != maskedID(ebaytest.ClientID) {
 		t.Errorf("client id %q", d.ClientID)
 	}
 
 	// The environment beats the file.
 	t.Setenv(envClientID, "Override-PRD-aaaa-bbbb-cccc")
-	if d := statusJSON(t, 1); d.ClientID != ebayauth.MaskID("Override-PRD-aaaa-bbbb-cccc") {
+	if d := statusJSON(t, 1); d.ClientID != maskedID("Override-PRD-aaaa-bbbb-cccc") {
 		t.Errorf("client id %q; want the environment's", d.ClientID)
 	}
 	// And a flag beats the environment.
-	if d := statusJSON(t, 0, "--client-id", ebaytest.ClientID); d.ClientID != ebayauth.MaskID(ebaytest.ClientID) {
+	if d := statusJSON(t, 0, "--client-id", ebaytest.ClientID); d.ClientID != maskedID(ebaytest.ClientID) {
 		t.Errorf("client id %q; want the flag's", d.ClientID)
 	}
 	t.Setenv(envClientID, "")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/ebaytest"
 )
 
@@ -151,4 +153,35 @@ func readFile(t *testing.T, path string) string {
 func readFileMaybe(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
+}
+
+// fingerprint is how the command shows the access token s.
+func fingerprint(s string) string { return (&ebayauth.Token{AccessToken: s}).Fingerprint() }
+
+// maskedID is how the command shows a client id: its first and last four
+// characters.
+func maskedID(id string) string { return id[:4] + "…" + id[len(id)-4:] }
+
+// ageRecords moves every record in the token file d into the past, as if
+// its token had been minted d earlier: the way to put a token inside its
+// refresh window for a process that runs on the real clock.
+func ageRecords(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	var file struct {
+		Records map[string]*ebayauth.Record `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &file); err != nil || len(file.Records) == 0 {
+		t.Fatalf("token file %s: %v, %d records", path, err, len(file.Records))
+	}
+	for _, rec := range file.Records {
+		rec.Minted = rec.Minted.Add(-d)
+		rec.Token.Expiry = rec.Token.Expiry.Add(-d)
+	}
+	b, err := json.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

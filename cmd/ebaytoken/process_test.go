@@ -87,7 +87,7 @@ func TestTwoProcesses(t *testing.T) {
 	if err := json.Unmarshal([]byte(r2.stdout), &d); err != nil {
 		t.Fatalf("%v\n%s", err, r2)
 	}
-	if d.State != ebayauth.StateFresh || !d.Healthy || d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) || d.LastRefresh.IsZero() {
+	if d.State != ebayauth.StateFresh || !d.Healthy || d.Fingerprint != fingerprint(f.LastIssued()) || d.LastRefresh.IsZero() {
 		t.Errorf("status in the second process: %+v", d)
 	}
 	r3 := runProcess(t, bin, env, "token").want(t, 0)
@@ -169,7 +169,7 @@ func TestRedisStore(t *testing.T) {
 	runCLI(t, "refresh", "--redis", url).want(t, 0)
 	t.Setenv(envRedisURL, url)
 	d := statusJSON(t, 0)
-	if d.State != ebayauth.StateFresh || !strings.HasPrefix(d.Store, "redis:") || d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) {
+	if d.State != ebayauth.StateFresh || !strings.HasPrefix(d.Store, "redis:") || d.Fingerprint != fingerprint(f.LastIssued()) {
 		t.Errorf("status over Redis: %+v", d)
 	}
 	r := runCLI(t, "token").want(t, 0)
@@ -187,4 +187,85 @@ func TestRedisStore(t *testing.T) {
 		t.Errorf("status with Redis down:\n%s", r)
 	}
 	f.assertNoSecrets(t, r.stdout, r.stderr)
+}
+
+// TestStateSharedAcrossProcesses: refresh, validate and status run as
+// separate processes over the file store and over Redis, and report one
+// truth, kept in the store's record: the same last refresh and last
+// validation; a token eBay revoked is reported (exit 1) until refresh
+// replaces it with one mint.
+func TestStateSharedAcrossProcesses(t *testing.T) {
+	bin := buildBinary(t)
+	for _, store := range []string{"file", "redis"} {
+		t.Run(store, func(t *testing.T) {
+			f := newFake(t)
+			vars := map[string]string{
+				envClientID:     ebaytest.ClientID,
+				envClientSecret: ebaytest.ClientSecret,
+				envAPIURL:       f.URL,
+				envTokenFile:    f.tokenFile,
+				"HOME":          t.TempDir(),
+			}
+			if store == "redis" {
+				vars[envRedisURL] = "redis://" + redistest.NewPrivate(t).Addr + "/0"
+				vars[envRedisSealKey] = strings.Repeat("0f", 16)
+			}
+			env := processEnv(vars)
+			statusOf := func(wantCode int) statusDoc {
+				t.Helper()
+				r := runProcess(t, bin, env, "status", "--json").want(t, wantCode)
+				var d statusDoc
+				if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+					t.Fatalf("%v\n%s", err, r)
+				}
+				f.assertNoSecrets(t, r.stdout, r.stderr)
+				return d
+			}
+
+			r := runProcess(t, bin, env, "refresh", "--json").want(t, 0)
+			var first refreshResult
+			if err := json.Unmarshal([]byte(r.stdout), &first); err != nil || first.Action != "refreshed" {
+				t.Fatalf("refresh: %v\n%s", err, r)
+			}
+			before := time.Now()
+			runProcess(t, bin, env, "validate").want(t, 0)
+			after := time.Now()
+
+			d := statusOf(0)
+			if !d.LastRefresh.Equal(first.LastRefresh) || d.LastRefresh.IsZero() {
+				t.Errorf("status's last refresh %v; want the refreshing process's %v", d.LastRefresh, first.LastRefresh)
+			}
+			if d.LastValidation.Before(before.Add(-time.Second)) || d.LastValidation.After(after) || d.ValidationError != "" {
+				t.Errorf("status's last validation %v %q; want the validate process's, between %v and %v, accepted",
+					d.LastValidation, d.ValidationError, before, after)
+			}
+			if d.State != ebayauth.StateFresh || !d.Healthy || d.Fingerprint != first.Fingerprint {
+				t.Errorf("status: %s healthy=%v %s; want fresh, healthy, %s", d.State, d.Healthy, d.Fingerprint, first.Fingerprint)
+			}
+
+			// eBay revokes the token: validate says so and what to do,
+			// status reports it from then on.
+			f.RevokeAll()
+			v := runProcess(t, bin, env, "validate").want(t, 1)
+			if !strings.Contains(v.stdout, "invalid") || !strings.Contains(v.stdout, "ebaytoken refresh") {
+				t.Errorf("validate of the revoked token:\n%s", v)
+			}
+			d = statusOf(1)
+			if d.State != ebayauth.StateRejected || d.Healthy || d.ValidationError == "" {
+				t.Errorf("status after revocation: %s healthy=%v validation %q; want rejected and unhealthy", d.State, d.Healthy, d.ValidationError)
+			}
+			mints := f.Mints(ebaytest.GrantClientCredentials)
+			r = runProcess(t, bin, env, "refresh").want(t, 0)
+			if !strings.HasPrefix(r.stdout, "refreshed") {
+				t.Errorf("refresh of the rejected token:\n%s", r)
+			}
+			if got := f.Mints(ebaytest.GrantClientCredentials) - mints; got != 1 {
+				t.Errorf("refresh minted %d tokens; want 1", got)
+			}
+			d = statusOf(0)
+			if d.State != ebayauth.StateFresh || !d.Healthy || d.Fingerprint != fingerprint(f.LastIssued()) {
+				t.Errorf("status after refresh: %s healthy=%v %s; want fresh and healthy with the new token", d.State, d.Healthy, d.Fingerprint)
+			}
+		})
+	}
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +158,7 @@ func TestRefreshAndStatus(t *testing.T) {
 
 	r = runCLI(t, "refresh").want(t, 0)
 	outputs = append(outputs, r.stdout, r.stderr)
-	if !strings.HasPrefix(r.stdout, "refreshed: new token "+ebayauth.Fingerprint(f.LastIssued())) {
+	if !strings.HasPrefix(r.stdout, "refreshed: new token "+fingerprint(f.LastIssued())) {
 		t.Errorf("refresh:\n%s", r)
 	}
 
@@ -163,10 +166,10 @@ func TestRefreshAndStatus(t *testing.T) {
 	if d.State != ebayauth.StateFresh || !d.Healthy || d.Source != "store" {
 		t.Errorf("status after refresh: state %q healthy %v source %q; want fresh, true, store", d.State, d.Healthy, d.Source)
 	}
-	if d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) {
+	if d.Fingerprint != fingerprint(f.LastIssued()) {
 		t.Errorf("status fingerprint %q; want that of the minted token", d.Fingerprint)
 	}
-	if d.Kind != "application" || d.ClientID != ebayauth.MaskID(ebaytest.ClientID) || d.ClientID == ebaytest.ClientID {
+	if d.Kind != "application" || d.ClientID != maskedID(ebaytest.ClientID) || d.ClientID == ebaytest.ClientID {
 		t.Errorf("kind %q client id %q", d.Kind, d.ClientID)
 	}
 	if d.ExpiresIn < 7000 || d.LastRefresh.IsZero() || !strings.HasPrefix(d.Store, "file:") {
@@ -201,7 +204,7 @@ func TestRefreshAndStatus(t *testing.T) {
 	if rr.Action != "refreshed" || f.Mints(ebaytest.GrantClientCredentials) != 2 || f.LastIssued() == old {
 		t.Errorf("force-refresh: action %q, %d mints", rr.Action, f.Mints(ebaytest.GrantClientCredentials))
 	}
-	if d := statusJSON(t, 0); d.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) {
+	if d := statusJSON(t, 0); d.Fingerprint != fingerprint(f.LastIssued()) {
 		t.Errorf("status after force-refresh shows %s; want the new token", d.Fingerprint)
 	}
 	f.assertNoSecrets(t, outputs...)
@@ -209,21 +212,21 @@ func TestRefreshAndStatus(t *testing.T) {
 
 func TestRefreshInsideWindow(t *testing.T) {
 	f := newFake(t)
-	// A 30-minute token is inside the default one-hour window at once.
-	f.SetTokenLifetime(30 * time.Minute)
 	runCLI(t, "refresh").want(t, 0)
-	r := runCLI(t, "refresh", "--json").want(t, 0)
+	// 90 minutes later the two-hour token is inside the default one-hour
+	// window, but not inside a five-minute one.
+	ageRecords(t, f.tokenFile, 90*time.Minute)
+	r := runCLI(t, "refresh", "--refresh-buffer", "5m").want(t, 0)
+	if !strings.HasPrefix(r.stdout, "no refresh needed") || f.Mints(ebaytest.GrantClientCredentials) != 1 {
+		t.Errorf("refresh with a 5m buffer:\n%s", r)
+	}
+	r = runCLI(t, "refresh", "--json").want(t, 0)
 	var rr refreshResult
 	if err := json.Unmarshal([]byte(r.stdout), &rr); err != nil {
 		t.Fatal(err)
 	}
 	if rr.Action != "refreshed" || f.Mints(ebaytest.GrantClientCredentials) != 2 {
 		t.Errorf("refresh inside the window: action %q, %d mints; want refreshed, 2", rr.Action, f.Mints(ebaytest.GrantClientCredentials))
-	}
-	// A short buffer puts the same token outside the window.
-	r = runCLI(t, "refresh", "--refresh-buffer", "5m").want(t, 0)
-	if !strings.HasPrefix(r.stdout, "no refresh needed") {
-		t.Errorf("refresh with a 5m buffer:\n%s", r)
 	}
 }
 
@@ -257,9 +260,8 @@ func TestRefreshFailures(t *testing.T) {
 		if n := f.TokenRequests(ebaytest.GrantRefreshToken); n != 1 {
 			t.Errorf("%d refresh_token requests; want 1 (invalid_grant is not retried)", n)
 		}
-		d := statusJSON(t, 1)
-		if !strings.Contains(d.LastError, "invalid_grant") {
-			t.Errorf("status does not remember the last error: %+v", d)
+		if d := statusJSON(t, 1); d.State != ebayauth.StateNone || d.Healthy {
+			t.Errorf("status after invalid_grant: %+v; want none and unhealthy", d)
 		}
 		f.assertNoSecrets(t, r.stdout, r.stderr)
 	})
@@ -317,20 +319,20 @@ func TestToken(t *testing.T) {
 
 func TestTokenStaleDuringOutage(t *testing.T) {
 	f := newFake(t)
-	f.SetTokenLifetime(30 * time.Minute) // stale for a new process at once
 	runCLI(t, "refresh").want(t, 0)
+	ageRecords(t, f.tokenFile, 90*time.Minute) // stale: 30 minutes left
 	stored := f.LastIssued()
 	f.FailNext(-1, http.StatusBadGateway, "<html>bad gateway</html>")
 	r := runCLI(t, "token").want(t, 0)
 	if r.stdout != stored+"\n" {
 		t.Errorf("token during an outage printed %q; want the stored, still valid token", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "refresh failed") || !strings.Contains(r.stderr, "HTTP 502") {
-		t.Errorf("token during an outage should warn:\n%s", r.stderr)
-	}
 	r = runCLI(t, "refresh").want(t, 1)
-	if !strings.Contains(r.stderr, "still valid for") {
-		t.Errorf("refresh during an outage should say the stored token works:\n%s", r)
+	if !strings.Contains(r.stderr, "HTTP 502") || !strings.Contains(r.stderr, "still valid for") {
+		t.Errorf("refresh during an outage should say why and that the stored token works:\n%s", r)
+	}
+	if d := statusJSON(t, 0); d.State != ebayauth.StateStale || !d.Healthy {
+		t.Errorf("status during the outage: %s healthy=%v; want stale and healthy", d.State, d.Healthy)
 	}
 	f.assertNoSecrets(t, r.stdout, r.stderr)
 }
@@ -348,18 +350,24 @@ func TestValidate(t *testing.T) {
 	if !strings.Contains(r.stdout, "invalid: eBay answered token") || !strings.Contains(r.stdout, "error 1001") {
 		t.Errorf("validate of a revoked token:\n%s", r)
 	}
+	if !strings.Contains(r.stdout, "ebaytoken refresh") {
+		t.Errorf("validate of a revoked token should say to run refresh:\n%s", r)
+	}
+	// The verdict is in the store: status reports it, and validate again
+	// says so without minting a replacement.
+	d := statusJSON(t, 1)
+	if d.State != ebayauth.StateRejected || d.ValidationError == "" || d.LastValidation.IsZero() {
+		t.Errorf("status does not remember the failed validation: %+v", d)
+	}
+	mints := f.Mints(ebaytest.GrantClientCredentials)
 	r = runCLI(t, "validate", "--json").want(t, 1)
 	outputs = append(outputs, r.stdout, r.stderr)
 	var vr validateResult
 	if err := json.Unmarshal([]byte(r.stdout), &vr); err != nil {
 		t.Fatal(err)
 	}
-	if vr.Valid || vr.StatusCode != http.StatusUnauthorized || len(vr.Errors) != 1 || vr.Errors[0].ErrorID != 1001 {
-		t.Errorf("validate --json: %+v", vr)
-	}
-	d := statusJSON(t, 0)
-	if d.ValidationError == "" || d.LastValidation.IsZero() {
-		t.Errorf("status does not remember the failed validation: %+v", d)
+	if vr.Valid || !vr.Rejected || !strings.Contains(vr.Error, "1001") || f.Mints(ebaytest.GrantClientCredentials) != mints {
+		t.Errorf("validate --json of the rejected token: %+v, %d mints; want rejected, eBay's error, no mint", vr, f.Mints(ebaytest.GrantClientCredentials)-mints)
 	}
 	f.assertNoSecrets(t, outputs...)
 
@@ -412,7 +420,13 @@ func TestConsentAndExchange(t *testing.T) {
 			rt = strings.TrimSuffix(v, "'")
 		}
 	}
-	if rt == "" || !strings.Contains(r.stdout, envRefreshTokenExp+"=") || !strings.Contains(r.stdout, "saved to file:") {
+	var rtExp string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "  export "+envRefreshTokenExp+"="); ok {
+			rtExp = v
+		}
+	}
+	if rt == "" || rtExp == "" {
 		t.Fatalf("exchange output:\n%s", r)
 	}
 	f.secret(rt)
@@ -423,23 +437,25 @@ func TestConsentAndExchange(t *testing.T) {
 		t.Errorf("exchange wrote to stderr:\n%s", r.stderr)
 	}
 
-	// The exchanged user token is in the store: status and token mint nothing.
+	// With the refresh token and its expiry exported as exchange says, the
+	// user token flow works: token mints one user token, status reports it.
 	t.Setenv(envRefreshToken, rt)
+	t.Setenv(envRefreshTokenExp, rtExp)
+	tok := runCLI(t, "token").want(t, 0)
+	if n := f.Mints(ebaytest.GrantRefreshToken); n != 1 {
+		t.Errorf("token after exchange made %d refresh_token mints; want 1", n)
+	}
 	d := statusJSON(t, 0)
 	if d.Kind != "user" || d.State != ebayauth.StateFresh || d.RefreshTokenExpiry.IsZero() || d.RefreshTokenExpiring {
-		t.Errorf("status of the exchanged token: %+v", d)
+		t.Errorf("status of the user token: %+v", d)
 	}
 	if time.Until(d.RefreshTokenExpiry) < 500*24*time.Hour {
 		t.Errorf("refresh token expiry %v; want about 18 months ahead", d.RefreshTokenExpiry)
 	}
-	tok := runCLI(t, "token").want(t, 0)
-	if n := f.TokenRequests(ebaytest.GrantRefreshToken); n != 0 {
-		t.Errorf("token after exchange made %d refresh_token requests; want 0", n)
-	}
 	// Then the refresh token works on its own.
 	runCLI(t, "force-refresh").want(t, 0)
-	if n := f.Mints(ebaytest.GrantRefreshToken); n != 1 {
-		t.Errorf("%d refresh_token mints; want 1", n)
+	if n := f.Mints(ebaytest.GrantRefreshToken); n != 2 {
+		t.Errorf("%d refresh_token mints; want 2", n)
 	}
 	st := runCLI(t, "status").want(t, 0)
 	if !strings.Contains(st.stdout, "user") || !strings.Contains(st.stdout, "refresh token:") {
@@ -447,7 +463,6 @@ func TestConsentAndExchange(t *testing.T) {
 	}
 	f.assertNoSecrets(t, st.stdout, st.stderr, d.LastError, tok.stderr)
 	// The store holds no refresh token.
-	f.assertNoSecrets(t, readFile(t, f.tokenFile+".status.json"))
 	if raw := readFile(t, f.tokenFile); strings.Contains(raw, rt) {
 		t.Error("the token file holds the refresh token")
 	}
@@ -484,7 +499,7 @@ func TestExchangeErrors(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &er); err != nil {
 			t.Fatal(err)
 		}
-		if er.RefreshToken == "" || er.AccessToken == "" || er.RefreshTokenExpiry.IsZero() || er.Store != "" {
+		if er.RefreshToken == "" || er.AccessToken == "" || er.RefreshTokenExpiry.IsZero() {
 			t.Errorf("exchange --json: %+v", er)
 		}
 		// A code works once.
@@ -514,12 +529,14 @@ func TestNoStore(t *testing.T) {
 }
 
 func TestStoreFileFlag(t *testing.T) {
-	f := newFake(t)
+	newFake(t)
 	other := t.TempDir() + "/other.json"
 	runCLI(t, "refresh", "--store-file", other).want(t, 0)
 	statusJSON(t, 1) // the default file (EBAY_TOKEN_FILE) has nothing
 	if d := statusJSON(t, 0, "--store-file", other); d.Store != "file:"+other {
 		t.Errorf("store %q; want file:%s", d.Store, other)
 	}
-	f.assertNoSecrets(t, readFile(t, other+".status.json"))
+	if _, err := os.Stat(other + ".status.json"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a sidecar status file exists (%v); the store's record is the one place of state", err)
+	}
 }

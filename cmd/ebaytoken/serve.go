@@ -156,7 +156,7 @@ func cmdServe(ctx context.Context, c *call) error {
 	log.Info("ebaytoken: serving",
 		slog.String("addr", "http://"+ln.Addr().String()),
 		slog.String("environment", c.s.environmentName()),
-		slog.String("client_id", ebayauth.MaskID(c.s.ClientID)),
+		slog.String("client_id", ss.m.Status().ClientID),
 		slog.String("kind", ss.m.Status().Kind),
 		slog.String("store", ss.m.Status().Store),
 		slog.Bool("scheduled_refresh", c.s.RefreshEnabled),
@@ -171,14 +171,10 @@ func cmdServe(ctx context.Context, c *call) error {
 			serveErr <- err
 		}
 	})
-	wg.Go(func() {
-		if c.s.RefreshEnabled {
-			_ = ss.m.Run(runCtx)
-			return
-		}
-		validateLoop(runCtx, ss.m, c.s.ValidationInterval)
-	})
-	wg.Go(func() { ss.hist.run(runCtx) })
+	if !c.s.RefreshEnabled {
+		log.Info("ebaytoken: scheduled refresh is off (" + envRefreshEnabled + "=false): serve validates the shared token and mints only when it has none")
+	}
+	wg.Go(func() { _ = ss.m.Run(runCtx) })
 	wg.Go(func() { watchRefreshToken(runCtx, ss.m, notifier, log, o.rtCheckEvery) })
 
 	var failure error
@@ -210,29 +206,6 @@ func webhookHosts(urls []string) []string {
 		hosts[i] = hostOf(u)
 	}
 	return hosts
-}
-
-// validateLoop validates every interval: serve with scheduled refresh
-// turned off (EBAY_TOKEN_REFRESH_ENABLED=false) still checks the token,
-// which it gets from the store or mints on demand.
-func validateLoop(ctx context.Context, m *ebayauth.Manager, every time.Duration) {
-	if every < 0 {
-		<-ctx.Done()
-		return
-	}
-	if every == 0 {
-		every = ebayauth.DefaultValidateEvery
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = m.Validate(ctx)
-		}
-	}
 }
 
 // watchRefreshToken alerts when the refresh token expires within 30 days:
@@ -289,9 +262,14 @@ func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
 		_ = writeJSON(w, d)
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		// Other processes may have minted or validated since: the shared
+		// record says so.
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		_ = ss.m.Sync(ctx)
+		cancel()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = writeJSON(w, ss.liveStatus())
+		_ = writeJSON(w, ss.status("process"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -309,6 +287,8 @@ func unhealthyReason(st ebayauth.Status) string {
 		why = "no token yet"
 	case ebayauth.StateExpired:
 		why = "the token has expired"
+	case ebayauth.StateRejected:
+		why = "eBay refused the token; it is being replaced"
 	default:
 		why = "no valid token"
 	}

@@ -254,7 +254,7 @@ func TestServe(t *testing.T) {
 		h = doc
 		return code == http.StatusOK
 	})
-	if !h.Healthy || h.State != ebayauth.StateFresh || h.Fingerprint != ebayauth.Fingerprint(f.LastIssued()) || h.ExpiresIn < 7000 {
+	if !h.Healthy || h.State != ebayauth.StateFresh || h.Fingerprint != fingerprint(f.LastIssued()) || h.ExpiresIn < 7000 {
 		t.Errorf("/healthz %+v", h)
 	}
 
@@ -322,7 +322,7 @@ func TestServe(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "a new token", func() bool {
 		_, doc := s.health(t)
-		return doc.Healthy && doc.Fingerprint != ebayauth.Fingerprint(first)
+		return doc.Healthy && doc.Fingerprint != fingerprint(first)
 	})
 	// The Manager adopts a token before it reports it: wait for the event.
 	eventually(t, 10*time.Second, "metrics of the revocation", func() bool {

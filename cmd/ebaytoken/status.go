@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,149 +16,59 @@ import (
 // credential.
 type statusDoc struct {
 	ebayauth.Status
-	// Source says where the token was seen: "store" (status read the store
-	// without minting) or "process" (the Manager of this process).
+	// Source says whose view this is: "store" (status loaded the shared
+	// record, minting nothing) or "process" (the Manager of this process,
+	// with its counters).
 	Source string `json:"source"`
 	// Endpoint is the host of the token endpoint when it is not eBay's
 	// (EBAY_TOKEN_URL, EBAY_API_URL: a fake eBay or a proxy).
-	Endpoint        string    `json:"endpoint,omitempty"`
-	LastValidation  time.Time `json:"last_validation,omitzero"`
-	ValidationError string    `json:"validation_error,omitempty"`
-	Warnings        []string  `json:"warnings,omitempty"`
+	Endpoint string   `json:"endpoint,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
-// session is a Manager with its store and history, for one subcommand.
+// session is a Manager over the settings' store, for one subcommand.
 type session struct {
 	c          *call
 	m          *ebayauth.Manager
-	cfg        ebayauth.Config
-	store      ebayauth.Store
-	storePath  string
-	hist       *historyFile
 	closeStore func()
 }
 
 // open builds the Manager of the settings, over their store. hooks get the
-// Manager's events besides the history.
+// Manager's events.
 func (c *call) open(hooks ...func(ebayauth.Event)) (*session, error) {
 	if err := c.s.needCredentials(); err != nil {
 		return nil, err
 	}
-	store, path, closeStore, err := openStore(c.s, c.log)
+	store, closeStore, err := openStore(c.s, c.log)
 	if err != nil {
 		return nil, err
 	}
 	cfg := c.s.config()
 	cfg.Store = store
 	cfg.Logger = c.log
-	ss := &session{c: c, store: store, storePath: path, closeStore: closeStore, cfg: cfg}
-	// The Manager's key is known only once it exists, and the history hook
-	// must be in the Config: the hook forwards to ss.hist once it is set.
-	var hist *historyFile
-	cfg.OnEvent = ebayauth.TeeEvents(append(hooks, func(e ebayauth.Event) {
-		if hist != nil {
-			hist.Observe(e)
-		}
-	})...)
+	if len(hooks) > 0 {
+		cfg.OnEvent = ebayauth.TeeEvents(hooks...)
+	}
 	m, err := ebayauth.New(cfg)
 	if err != nil {
 		closeStore()
 		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
 	}
-	hist = newHistory(path, m.Key(), c.log)
-	ss.m, ss.hist = m, hist
-	if t := ss.refreshTokenExpiry(); !t.IsZero() {
-		m.SetRefreshTokenExpiry(t)
-	}
-	return ss, nil
+	return &session{c: c, m: m, closeStore: closeStore}, nil
 }
 
-// Close stops the Manager, writes the history and closes the store.
+// Close stops the Manager (which finishes its writes to the store) and
+// closes the store.
 func (ss *session) Close() {
 	ss.m.Close()
-	ss.hist.Flush()
 	ss.closeStore()
 }
 
-// refreshTokenExpiry is the refresh token's expiry as configured, or as
-// exchange recorded it. Zero for application tokens or if unknown.
-func (ss *session) refreshTokenExpiry() time.Time {
-	if ss.c.s.RefreshToken == "" {
-		return time.Time{}
-	}
-	if !ss.c.s.RefreshTokenExpiry.IsZero() {
-		return ss.c.s.RefreshTokenExpiry
-	}
-	return ss.hist.Load().RefreshTokenExpiry
-}
-
-// liveStatus is the status of this process's Manager.
-func (ss *session) liveStatus() *statusDoc {
-	d := &statusDoc{Status: ss.m.Status(), Source: "process"}
-	h := ss.hist.Load()
-	d.LastValidation, d.ValidationError = h.LastValidation, h.ValidationError
+// status is the Manager's status as seen by source ("store" or "process").
+func (ss *session) status(source string) *statusDoc {
+	d := &statusDoc{Status: ss.m.Status(), Source: source}
 	ss.finish(d)
 	return d
-}
-
-// storedStatus reports the token in the store without minting one. The
-// Manager only sees the store's token when it refreshes, so the token is
-// loaded from the store directly, under the Manager's key, and its state is
-// worked out here the way the Manager would.
-func (ss *session) storedStatus(ctx context.Context) *statusDoc {
-	d := &statusDoc{Status: ss.m.Status(), Source: "store"}
-	h := ss.hist.Load()
-	d.LastRefresh, d.LastValidation, d.ValidationError = h.LastRefresh, h.LastValidation, h.ValidationError
-	if h.LastError != "" {
-		d.LastError, d.LastErrorTime = h.LastError, h.LastErrorTime
-	}
-	tok, err := ss.store.Load(ctx, ss.m.Key())
-	now := time.Now()
-	switch {
-	case errors.Is(err, ebayauth.ErrNotFound):
-		d.State = ebayauth.StateNone
-	case err != nil:
-		d.State = ebayauth.StateNone
-		d.StoreHealthy = false
-		d.Warnings = append(d.Warnings, "cannot read the store: "+err.Error())
-	default:
-		d.TokenType, d.Fingerprint, d.Expiry = tok.TokenType, tok.Fingerprint(), tok.Expiry
-		if !tok.Expiry.IsZero() {
-			d.ExpiresIn = int64(tok.Expiry.Sub(now) / time.Second)
-			d.RefreshAt = tok.Expiry.Add(-ss.refreshBefore(tok, h))
-		}
-		switch {
-		case !tok.Expiry.IsZero() && !now.Before(tok.Expiry):
-			d.State = ebayauth.StateExpired
-		case !d.RefreshAt.IsZero() && !now.Before(d.RefreshAt):
-			d.State = ebayauth.StateStale
-		default:
-			d.State = ebayauth.StateFresh
-		}
-		if d.RefreshTokenExpiry.IsZero() && !tok.RefreshTokenExpiry.IsZero() && ss.c.s.RefreshToken != "" {
-			d.RefreshTokenExpiry = tok.RefreshTokenExpiry
-		}
-	}
-	d.Healthy = d.State == ebayauth.StateFresh || d.State == ebayauth.StateStale
-	d.RefreshTokenExpiring = !d.RefreshTokenExpiry.IsZero() && d.RefreshTokenExpiry.Sub(now) < ebayauth.RefreshTokenWarning
-	ss.finish(d)
-	return d
-}
-
-// refreshBefore is the Manager's refresh window for tok: the configured
-// buffer capped at half the token's lifetime. The lifetime is known if the
-// history says when tok was minted, else taken to be eBay's two hours, as
-// a new Manager does.
-func (ss *session) refreshBefore(tok *ebayauth.Token, h history) time.Duration {
-	before := ss.c.s.RefreshBuffer
-	if before == 0 {
-		before = ebayauth.DefaultRefreshBefore
-	}
-	lifetime := 2 * time.Hour
-	if !h.LastRefresh.IsZero() && h.LastRefresh.Before(tok.Expiry) && tok.Expiry.Sub(h.LastRefresh) <= 24*time.Hour {
-		lifetime = tok.Expiry.Sub(h.LastRefresh)
-	}
-	return min(before, lifetime/2)
 }
 
 // finish adds the warnings every status document carries.
@@ -180,6 +88,13 @@ func (ss *session) finish(d *statusDoc) {
 	}
 	if d.State == ebayauth.StateFallback {
 		d.Warnings = append(d.Warnings, "the static fallback token is in use: no token could be minted")
+	}
+	if d.State == ebayauth.StateRejected {
+		why := "eBay refused the token"
+		if d.ValidationError != "" {
+			why += " (" + d.ValidationError + ")"
+		}
+		d.Warnings = append(d.Warnings, why+": run `ebaytoken refresh` to replace it")
 	}
 	if d.Kind == "user" && d.RefreshTokenExpiry.IsZero() {
 		d.Warnings = append(d.Warnings, "the refresh token's expiry is unknown: set "+envRefreshTokenExp+" (exchange prints it)")
@@ -232,7 +147,7 @@ func printStatus(w io.Writer, d *statusDoc) {
 		row("last error", "none")
 	}
 	if !d.LastValidation.IsZero() {
-		v := "valid"
+		v := "accepted by eBay"
 		if d.ValidationError != "" {
 			v = "INVALID: " + d.ValidationError
 		}
@@ -266,7 +181,7 @@ func printStatus(w io.Writer, d *statusDoc) {
 	if d.Source == "process" {
 		c := d.Counters
 		row("counters", "mints %d, from store %d, refresh failures %d, 401 retries %d, fallback uses %d, validations %d/%d failed",
-			c.Mints, c.StoreHits, c.RefreshFailures, c.Retries401, c.FallbackUses, c.Validations, c.ValidationFailure)
+			c.Mints, c.StoreHits, c.RefreshFailures, c.Retries401, c.FallbackUses, c.Validations, c.ValidationFailures)
 	}
 	tw.Flush()
 	for _, warn := range d.Warnings {
