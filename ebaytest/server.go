@@ -84,11 +84,14 @@ type Server struct {
 	totalTokens int
 	tokenBodies []string
 	requests    []Request
+	users       map[string]*user // by userId; see users.go
+	consentUser string           // the userId who consents unless told otherwise
 }
 
 // accessToken is what the Server remembers of an access token it minted.
 type accessToken struct {
-	user    bool // a User Access Token, else an Application Access Token
+	user    bool   // a User Access Token, else an Application Access Token
+	userID  string // the seller it acts for; "" for application tokens
 	scopes  []string
 	expiry  time.Time
 	revoked bool
@@ -98,6 +101,7 @@ type accessToken struct {
 // scopes consented and when it stops working.
 type grant struct {
 	clientID string
+	userID   string // the seller who consented
 	scopes   []string
 	expiry   time.Time
 	revoked  bool
@@ -121,7 +125,10 @@ func NewServer() *Server {
 		quotaUsed:     map[string]int{},
 		tokenReqs:     map[string]int{},
 		mints:         map[string]int{},
+		users:         map[string]*user{},
+		consentUser:   DefaultUserID,
 	}
+	s.addUser(defaultUser())
 	mux := http.NewServeMux()
 	mux.HandleFunc(tokenPath, s.serveToken)
 	mux.HandleFunc("GET "+authorizePath, s.serveAuthorize)
@@ -129,6 +136,7 @@ func NewServer() *Server {
 	mux.Handle("GET /buy/browse/v1/item_summary/search", s.api(s.browse(s.serveSearch)))
 	mux.Handle("GET /buy/browse/v1/item/{item_id}", s.api(s.browse(s.serveItem)))
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
+	mux.Handle("GET "+identityPath+"{$}", s.api(s.serveIdentity))
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	s.acceptURL = s.URL + acceptPath
