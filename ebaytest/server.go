@@ -86,6 +86,7 @@ type Server struct {
 	requests    []Request
 	users       map[string]*user // by userId; see users.go
 	consentUser string           // the userId who consents unless told otherwise
+	notify      notifyState      // the Notification API; see notification.go
 }
 
 // accessToken is what the Server remembers of an access token it minted.
@@ -127,6 +128,7 @@ func NewServer() *Server {
 		mints:         map[string]int{},
 		users:         map[string]*user{},
 		consentUser:   DefaultUserID,
+		notify:        newNotifyState(),
 	}
 	s.addUser(defaultUser())
 	mux := http.NewServeMux()
@@ -137,6 +139,7 @@ func NewServer() *Server {
 	mux.Handle("GET /buy/browse/v1/item/{item_id}", s.api(s.browse(s.serveItem)))
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
 	mux.Handle("GET "+identityPath+"{$}", s.api(s.serveIdentity))
+	mux.Handle("GET "+publicKeyPath+"{public_key_id}", s.countKeyRequest(s.api(s.servePublicKey)))
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	s.acceptURL = s.URL + acceptPath
