@@ -16,10 +16,22 @@ var (
 	// notice names (404), so the notice cannot be eBay's. A *KeyError
 	// with StatusCode 404 matches it. The handler answers 412.
 	ErrUnknownKey = errors.New("accounthttp: notification key unknown to eBay")
+	// ErrState: an onboarding state was refused. The errors below wrap it
+	// and say why; the handler answers 400 and does not call Connect.
+	ErrState = errors.New("accounthttp: onboarding state invalid")
 )
 
-// ConfigError is a DeletionConfig that NewDeletionHandler refused. It
-// never contains the value of a secret field.
+// Why an onboarding state was refused; each matches ErrState.
+var (
+	ErrStateForged   = fmt.Errorf("%w: forged, or issued to another browser", ErrState)
+	ErrStateExpired  = fmt.Errorf("%w: expired", ErrState)
+	ErrStateUsed     = fmt.Errorf("%w: already used", ErrState)
+	ErrNoStateCookie = fmt.Errorf("%w: no state cookie (another browser, or cookies blocked)", ErrState)
+)
+
+// ConfigError is a DeletionConfig or OnboardingConfig that
+// NewDeletionHandler or NewOnboardingHandler refused. It never contains the
+// value of a secret field.
 type ConfigError struct {
 	Config  string // "DeletionConfig" or "OnboardingConfig"
 	Field   string // e.g. "VerificationToken"

@@ -1,14 +1,20 @@
 package accounthttp_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/accounthttp"
 	"github.com/ebayauth/ebayauth/ebaytest"
 	"github.com/ebayauth/ebayauth/internal/syncbuf"
 	"go.uber.org/goleak"
@@ -72,6 +78,72 @@ func serve(t *testing.T, tls bool, handler func(url string) http.Handler) *httpt
 	}
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// browser is an HTTP client with a cookie jar, like a seller's browser.
+type browser struct {
+	*http.Client
+	tr *http.Transport
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &browser{&http.Client{Jar: jar, Transport: tr}, tr}
+}
+
+// get fetches u, following redirects unless stop says to stop before
+// one, and returns the final response's status, headers and body.
+func (b *browser) get(t *testing.T, u string, stop func(*http.Request) bool) (int, http.Header, string) {
+	t.Helper()
+	c := *b.Client
+	c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if stop != nil && stop(req) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(body)
+}
+
+// getUser asks the Identity API who the seller owning the user token is.
+func getUser(ctx context.Context, client *http.Client, apiURL, token string) (accounthttp.Seller, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/commerce/identity/v1/user/", nil)
+	if err != nil {
+		return accounthttp.Seller{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return accounthttp.Seller{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return accounthttp.Seller{}, fmt.Errorf("getUser: %s", resp.Status)
+	}
+	var u struct {
+		UserID                    string `json:"userId"`
+		Username                  string `json:"username"`
+		RegistrationMarketplaceID string `json:"registrationMarketplaceId"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&u); err != nil {
+		return accounthttp.Seller{}, err
+	}
+	return accounthttp.Seller{ID: u.UserID, Username: u.Username, Marketplace: u.RegistrationMarketplaceID}, nil
 }
 
 // noSecrets fails t if text contains any of secrets.
