@@ -6,17 +6,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ebayauth/ebayauth"
 )
 
 // serveAuthorize is GET /oauth2/authorize, eBay's consent page. It consents
 // at once: a well-formed request is redirected to the accept URL with a new
-// code.
+// code. The seller who consents is the one the fake-only query parameter
+// login names, else the consent user (SetConsentUser).
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	scopes := strings.Fields(q.Get("scope"))
 	s.mu.Lock()
+	userID := s.consentUser
+	if l := q.Get("login"); l != "" {
+		userID = l
+	}
 	var msg string
 	switch {
 	case q.Get("client_id") != s.clientID:
@@ -29,13 +32,15 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		msg = "ebaytest: scope is missing"
 	case !subset(scopes, s.allowedScopes):
 		msg = "ebaytest: scope is invalid or not granted to the app"
+	case s.users[userID] == nil:
+		msg = "ebaytest: login names no user of this Server"
 	}
 	if msg != "" {
 		s.mu.Unlock()
 		http.Error(w, msg, http.StatusBadRequest)
 		return
 	}
-	code := s.issueCode(scopes, s.now())
+	code := s.issueCode(userID, scopes, s.now())
 	accept := s.acceptURL
 	s.mu.Unlock()
 
@@ -61,22 +66,23 @@ func serveAccept(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ebaytest: consent granted\n"))
 }
 
-// IssueCode mints an authorization code for the current client id, as if a
-// seller had consented to scopes (ebayauth.ScopeAPI if none), so a test can
-// exchange it without visiting the consent page. Like codes from the consent
-// page, it is single use and lives CodeLifetime by the Server's clock.
+// IssueCode mints an authorization code for the current client id, as if the
+// consent user (SetConsentUser; DefaultUserID unless changed) had consented
+// to scopes (ebayauth.ScopeAPI if none), so a test can exchange it without
+// visiting the consent page. Like codes from the consent page, it is single
+// use and lives CodeLifetime by the Server's clock. IssueCodeFor names the
+// seller.
 func (s *Server) IssueCode(scopes ...string) string {
-	if len(scopes) == 0 {
-		scopes = []string{ebayauth.ScopeAPI}
-	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issueCode(scopes, s.now())
+	u := s.consentUser
+	s.mu.Unlock()
+	return s.IssueCodeFor(u, scopes...)
 }
 
-// issueCode mints an authorization code. s.mu must be held.
-func (s *Server) issueCode(scopes []string, now time.Time) string {
+// issueCode mints an authorization code for the seller userID. s.mu must be
+// held.
+func (s *Server) issueCode(userID string, scopes []string, now time.Time) string {
 	code := newToken(s.codes, codePrefix, grantBytes)
-	s.codes[code] = &grant{clientID: s.clientID, scopes: scopes, expiry: now.Add(CodeLifetime)}
+	s.codes[code] = &grant{clientID: s.clientID, userID: userID, scopes: scopes, expiry: now.Add(CodeLifetime)}
 	return code
 }

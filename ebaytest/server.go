@@ -84,11 +84,15 @@ type Server struct {
 	totalTokens int
 	tokenBodies []string
 	requests    []Request
+	users       map[string]*user // by userId; see users.go
+	consentUser string           // the userId who consents unless told otherwise
+	notify      notifyState      // the Notification API; see notification.go
 }
 
 // accessToken is what the Server remembers of an access token it minted.
 type accessToken struct {
-	user    bool // a User Access Token, else an Application Access Token
+	user    bool   // a User Access Token, else an Application Access Token
+	userID  string // the seller it acts for; "" for application tokens
 	scopes  []string
 	expiry  time.Time
 	revoked bool
@@ -98,6 +102,7 @@ type accessToken struct {
 // scopes consented and when it stops working.
 type grant struct {
 	clientID string
+	userID   string // the seller who consented
 	scopes   []string
 	expiry   time.Time
 	revoked  bool
@@ -121,7 +126,11 @@ func NewServer() *Server {
 		quotaUsed:     map[string]int{},
 		tokenReqs:     map[string]int{},
 		mints:         map[string]int{},
+		users:         map[string]*user{},
+		consentUser:   DefaultUserID,
+		notify:        newNotifyState(),
 	}
+	s.addUser(defaultUser())
 	mux := http.NewServeMux()
 	mux.HandleFunc(tokenPath, s.serveToken)
 	mux.HandleFunc("GET "+authorizePath, s.serveAuthorize)
@@ -129,6 +138,8 @@ func NewServer() *Server {
 	mux.Handle("GET /buy/browse/v1/item_summary/search", s.api(s.browse(s.serveSearch)))
 	mux.Handle("GET /buy/browse/v1/item/{item_id}", s.api(s.browse(s.serveItem)))
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
+	mux.Handle("GET "+identityPath+"{$}", s.api(s.serveIdentity))
+	mux.Handle("GET "+publicKeyPath+"{public_key_id}", s.countKeyRequest(s.api(s.servePublicKey)))
 	// Fields the handlers read are set before the server starts, so that
 	// no request races with them.
 	s.ts = httptest.NewUnstartedServer(mux)

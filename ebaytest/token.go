@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/ebayauth/ebayauth"
 )
 
 // Token prefixes in the shape of eBay's: 'p' is 1 for application and 3 for
@@ -140,6 +138,7 @@ func (s *Server) mint(form url.Values) (status int, body any) {
 	now := s.now()
 	grantType := form.Get("grant_type")
 	var scopes []string
+	var userID string // the seller a user token acts for
 	switch grantType {
 	case GrantClientCredentials:
 		scopes = strings.Fields(form.Get("scope"))
@@ -158,7 +157,7 @@ func (s *Server) mint(form url.Values) (status int, body any) {
 		if !s.usable(g, now) {
 			return fail(errBadRefresh)
 		}
-		scopes = g.scopes
+		scopes, userID = g.scopes, g.userID
 		if asked := strings.Fields(form.Get("scope")); len(asked) > 0 {
 			if !subset(asked, g.scopes) {
 				return fail(errInvalidScope)
@@ -174,7 +173,7 @@ func (s *Server) mint(form url.Values) (status int, body any) {
 		if ru != RuName || !s.usable(g, now) {
 			return fail(errBadCode)
 		}
-		scopes = g.scopes
+		scopes, userID = g.scopes, g.userID
 	default:
 		return fail(errUnsupported)
 	}
@@ -185,7 +184,7 @@ func (s *Server) mint(form url.Values) (status int, body any) {
 	s.mints[grantType]++
 
 	resp := tokenResponse{
-		AccessToken: s.issueAccess(grantType != GrantClientCredentials, scopes, now),
+		AccessToken: s.issueAccess(grantType != GrantClientCredentials, userID, scopes, now),
 		ExpiresIn:   max(1, int64(s.lifetime/time.Second)),
 		TokenType:   "User Access Token",
 	}
@@ -194,40 +193,42 @@ func (s *Server) mint(form url.Values) (status int, body any) {
 		resp.TokenType = "Application Access Token"
 	case GrantAuthorizationCode:
 		delete(s.codes, form.Get("code"))
-		resp.RefreshToken = s.issueRefresh(scopes, now)
+		resp.RefreshToken = s.issueRefresh(userID, scopes, now)
 		resp.RefreshTokenExpiresIn = int64(RefreshTokenLifetime / time.Second)
 	}
 	return http.StatusOK, resp
 }
 
 // IssueRefreshToken mints a refresh token for the current client id, as if
-// a seller had consented to scopes (ebayauth.ScopeAPI if none), so a test can
-// start from the refresh_token grant. It counts as no mint.
+// the consent user (SetConsentUser; DefaultUserID unless changed) had
+// consented to scopes (ebayauth.ScopeAPI if none), so a test can start from
+// the refresh_token grant. It counts as no mint. IssueRefreshTokenFor names
+// the seller.
 func (s *Server) IssueRefreshToken(scopes ...string) string {
-	if len(scopes) == 0 {
-		scopes = []string{ebayauth.ScopeAPI}
-	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issueRefresh(scopes, s.now())
+	u := s.consentUser
+	s.mu.Unlock()
+	return s.IssueRefreshTokenFor(u, scopes...)
 }
 
-// issueAccess mints an access token. s.mu must be held.
-func (s *Server) issueAccess(user bool, scopes []string, now time.Time) string {
+// issueAccess mints an access token; userID is the seller a user token acts
+// for. s.mu must be held.
+func (s *Server) issueAccess(user bool, userID string, scopes []string, now time.Time) string {
 	prefix := appTokenPrefix
 	if user {
 		prefix = userTokenPrefix
 	}
 	tok := newToken(s.access, prefix, accessTokenBytes)
-	s.access[tok] = &accessToken{user: user, scopes: scopes, expiry: now.Add(s.lifetime)}
+	s.access[tok] = &accessToken{user: user, userID: userID, scopes: scopes, expiry: now.Add(s.lifetime)}
 	s.lastIssued = tok
 	return tok
 }
 
-// issueRefresh mints a refresh token. s.mu must be held.
-func (s *Server) issueRefresh(scopes []string, now time.Time) string {
+// issueRefresh mints a refresh token for the seller userID. s.mu must be
+// held.
+func (s *Server) issueRefresh(userID string, scopes []string, now time.Time) string {
 	tok := newToken(s.refresh, refreshPrefix, grantBytes)
-	s.refresh[tok] = &grant{clientID: s.clientID, scopes: scopes, expiry: now.Add(RefreshTokenLifetime)}
+	s.refresh[tok] = &grant{clientID: s.clientID, userID: userID, scopes: scopes, expiry: now.Add(RefreshTokenLifetime)}
 	return tok
 }
 
