@@ -99,6 +99,9 @@ type Config struct {
 	// OnEvent is called synchronously for each Event; it must not block.
 	// Nil: none.
 	OnEvent func(Event)
+	// account is the eBay user id a Manager of Accounts acts for.
+	account string
+
 	// Clock tells time. Nil: the system clock. Tests inject a fake one
 	// (ebaytest.Clock) to move through a token's life without sleeping.
 	Clock Clock
@@ -231,7 +234,7 @@ func (c *Config) cacheKey() string {
 	slices.Sort(scopes)
 	h := sha256.New()
 	for _, s := range []string{"ebayauth/v1", c.Endpoint.TokenURL, c.ClientID, c.grantValues().Get("grant_type"),
-		strings.Join(scopes, " "), fingerprint(c.RefreshToken)} {
+		strings.Join(scopes, " "), fingerprint(c.RefreshToken), c.account} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

@@ -21,12 +21,18 @@ const (
 	EventValidationFailed EventKind = "validation_failed" // Validate found it not working; Err says why
 	EventStoreUnavailable EventKind = "store_unavailable" // the Store failed; the Manager works alone
 	EventStoreRecovered   EventKind = "store_recovered"   // the Store works again
+	// EventRefreshTokenExpiring: the refresh token expires within 30 days;
+	// the seller should consent again before it does.
+	EventRefreshTokenExpiring EventKind = "refresh_token_expiring"
 )
 
 // Event is something a Manager did or saw. It holds no credential.
 type Event struct {
 	Kind EventKind
 	Time time.Time
+	// Account is the eBay user id of the seller concerned, for the
+	// Managers of Accounts; empty otherwise.
+	Account string
 	// Fingerprint identifies the token concerned (see Token.Fingerprint).
 	Fingerprint string
 	// Expiry is the expiry of the token concerned, if any.
@@ -41,6 +47,9 @@ type Event struct {
 // LogValue implements slog.LogValuer.
 func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("kind", string(e.Kind)), slog.Time("time", e.Time)}
+	if e.Account != "" {
+		attrs = append(attrs, slog.String("account", e.Account))
+	}
 	if e.Fingerprint != "" {
 		attrs = append(attrs, slog.String("fingerprint", e.Fingerprint))
 	}
@@ -63,6 +72,7 @@ func (m *Manager) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = m.now()
 	}
+	e.Account = m.cfg.account
 	m.cfg.OnEvent(e)
 }
 

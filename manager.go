@@ -268,7 +268,7 @@ func (m *Manager) Transport(base http.RoundTripper) *Transport {
 }
 
 // retried401 implements authorizer: it counts a healed 401 and reports it.
-func (m *Manager) retried401(tok *Token) {
+func (m *Manager) retried401(_ context.Context, tok *Token) {
 	m.retries401.Add(1)
 	m.emit(Event{Kind: EventRetried401, Fingerprint: tok.Fingerprint()})
 }

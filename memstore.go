@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
 
-// MemoryStore is an in-process Store and Locker: the default of a Manager
+// MemoryStore is an in-process Store, Locker and AccountStore: the default of a Manager
 // without Config.Store, and a way for several Managers of one process to
 // share tokens. It keeps each record until it is replaced or deleted; it
 // starts no goroutine and judges no expiry. Lock leases run on the system
@@ -17,9 +18,10 @@ import (
 // Its zero value is not usable; call NewMemoryStore. It is safe for
 // concurrent use.
 type MemoryStore struct {
-	mu      sync.Mutex
-	records map[string]*Record
-	locks   map[string]memLock
+	mu       sync.Mutex
+	records  map[string]*Record
+	locks    map[string]memLock
+	accounts map[string]*Account
 }
 
 type memLock struct {
@@ -28,13 +30,14 @@ type memLock struct {
 }
 
 var (
-	_ Store  = (*MemoryStore)(nil)
-	_ Locker = (*MemoryStore)(nil)
+	_ Store        = (*MemoryStore)(nil)
+	_ Locker       = (*MemoryStore)(nil)
+	_ AccountStore = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records: map[string]*Record{}, locks: map[string]memLock{}}
+	return &MemoryStore{records: map[string]*Record{}, locks: map[string]memLock{}, accounts: map[string]*Account{}}
 }
 
 // String is "memory".
@@ -113,4 +116,87 @@ func (s *MemoryStore) Lock(ctx context.Context, key string, lease time.Duration)
 		}
 		return nil
 	}, nil
+}
+
+// LoadAccount implements AccountStore.
+func (s *MemoryStore) LoadAccount(ctx context.Context, id string) (*Account, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return a.clone(), nil
+}
+
+// SaveAccount implements AccountStore.
+func (s *MemoryStore) SaveAccount(ctx context.Context, a *Account) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckAccount(a); err != nil {
+		return fmt.Errorf("ebayauth: MemoryStore.SaveAccount: %w", err)
+	}
+	s.mu.Lock()
+	s.accounts[a.ID] = a.clone()
+	s.mu.Unlock()
+	return nil
+}
+
+// DeleteAccount implements AccountStore.
+func (s *MemoryStore) DeleteAccount(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.accounts, id)
+	for k, rec := range s.records {
+		if rec.Account == id {
+			delete(s.records, k)
+		}
+	}
+	return nil
+}
+
+// ListAccounts implements AccountStore.
+func (s *MemoryStore) ListAccounts(ctx context.Context, after string, limit int) ([]*Account, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("ebayauth: MemoryStore.ListAccounts: limit %d is not positive", limit)
+	}
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.accounts))
+	for id := range s.accounts {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(limit, len(ids))]
+	out := make([]*Account, len(ids))
+	for i, id := range ids {
+		out[i] = s.accounts[id].clone()
+	}
+	s.mu.Unlock()
+	return out, nil
+}
+
+// CheckAccount is what every AccountStore refuses to save: no account, no
+// ID, or no refresh token.
+func CheckAccount(a *Account) error {
+	switch {
+	case a == nil:
+		return errors.New("nil account")
+	case a.ID == "":
+		return errors.New("account has no ID")
+	case a.RefreshToken == "":
+		return errors.New("account has no refresh token")
+	}
+	return nil
 }

@@ -395,7 +395,7 @@ func (m *Manager) adoptRecord(rec *Record) *entry {
 func (m *Manager) recordOf(e *entry) *Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rec := &Record{Token: e.tok, Minted: e.minted, RefreshTokenExpiry: m.rtExpiry}
+	rec := &Record{Token: e.tok, Minted: e.minted, RefreshTokenExpiry: m.rtExpiry, Account: m.cfg.account}
 	if e == m.cur.Load() || e.tok.AccessToken == m.curToken() {
 		rec.Validated, rec.ValidationError = m.validated, m.validErr
 	}

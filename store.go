@@ -65,22 +65,27 @@ type Record struct {
 	// errorId 1001), by a validation or a request; zero if it has not. A
 	// rejected token is never served again: Managers replace it.
 	Rejected time.Time
+	// Account is the eBay user id of the seller the token acts for, for
+	// the Managers of Accounts; empty otherwise. AccountStore.DeleteAccount
+	// deletes the records of the account.
+	Account string
 }
 
 // recordWire is the JSON form of a Record, credentials included.
 type recordWire struct {
 	Token              *tokenWire `json:"token"`
-	Minted             time.Time
-	RefreshTokenExpiry time.Time
-	Validated          time.Time
-	ValidationError    string
-	Rejected           time.Time
+	Minted             time.Time  `json:"minted,omitzero"`
+	RefreshTokenExpiry time.Time  `json:"refresh_token_expiry,omitzero"`
+	Validated          time.Time  `json:"validated,omitzero"`
+	ValidationError    string     `json:"validation_error,omitempty"`
+	Rejected           time.Time  `json:"rejected,omitzero"`
+	Account            string     `json:"account,omitempty"`
 }
 
 // MarshalJSON writes r with its token's credentials: the form stores keep.
 func (r Record) MarshalJSON() ([]byte, error) {
 	w := recordWire{Minted: r.Minted, RefreshTokenExpiry: r.RefreshTokenExpiry, Validated: r.Validated,
-		ValidationError: r.ValidationError, Rejected: r.Rejected}
+		ValidationError: r.ValidationError, Rejected: r.Rejected, Account: r.Account}
 	if t := r.Token; t != nil {
 		w.Token = &tokenWire{t.AccessToken, t.TokenType, t.Expiry, t.RefreshToken, t.RefreshTokenExpiry}
 	}
@@ -94,7 +99,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Record{Minted: w.Minted, RefreshTokenExpiry: w.RefreshTokenExpiry, Validated: w.Validated,
-		ValidationError: w.ValidationError, Rejected: w.Rejected}
+		ValidationError: w.ValidationError, Rejected: w.Rejected, Account: w.Account}
 	if t := w.Token; t != nil {
 		r.Token = &Token{t.AccessToken, t.TokenType, t.Expiry, t.RefreshToken, t.RefreshTokenExpiry}
 	}

@@ -48,7 +48,7 @@ var _ http.RoundTripper = (*Transport)(nil)
 type authorizer interface {
 	TokenSource
 	authorize(ctx context.Context) (tok *Token, header string, err error)
-	retried401(tok *Token)
+	retried401(ctx context.Context, tok *Token)
 }
 
 // defaultHosts are the allowed hosts of a Transport without AllowedHosts.
@@ -107,7 +107,7 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 	}
 	discard(resp)
 	if a, ok := t.Source.(authorizer); ok {
-		a.retried401(tok)
+		a.retried401(req.Context(), tok)
 	}
 	r3 := req.Clone(req.Context())
 	if body != nil {

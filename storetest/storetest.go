@@ -55,8 +55,9 @@ const (
 // prefix. It may register cleanups on t. The suite uses only keys made by
 // Key, so a store that shares a backend with others also works.
 //
-// If the store is also an ebayauth.Locker, Run checks the lock as well;
-// otherwise those subtests are skipped.
+// If the store is also an ebayauth.Locker, Run checks the lock as well, and
+// if it is an ebayauth.AccountStore, the accounts; otherwise those subtests
+// are skipped.
 func Run(t *testing.T, newStore func(t *testing.T) ebayauth.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newStore(t)) })
 	t.Run("Missing", func(t *testing.T) { testMissing(t, newStore(t)) })
@@ -71,6 +72,12 @@ func Run(t *testing.T, newStore func(t *testing.T) ebayauth.Store) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
 	t.Run("ConcurrentSave", func(t *testing.T) { testConcurrentSave(t, newStore(t)) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, newStore(t)) })
+	t.Run("Accounts", func(t *testing.T) {
+		if _, ok := newStore(t).(ebayauth.AccountStore); !ok {
+			t.Skip("store does not implement ebayauth.AccountStore")
+		}
+		runAccounts(t, newStore)
+	})
 	t.Run("Lock", func(t *testing.T) {
 		if _, ok := newStore(t).(ebayauth.Locker); !ok {
 			t.Skip("store does not implement ebayauth.Locker")
