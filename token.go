@@ -106,11 +106,11 @@ func (t Token) MarshalJSON() ([]byte, error) {
 // tokenWire is the JSON form of a Token with its credentials, as a Record
 // keeps it.
 type tokenWire struct {
-	AccessToken        string `json:"access_token"`
-	TokenType          string `json:"token_type,omitempty"`
-	Expiry             time.Time
-	RefreshToken       string `json:"refresh_token,omitempty"`
-	RefreshTokenExpiry time.Time
+	AccessToken        string    `json:"access_token"`
+	TokenType          string    `json:"token_type,omitempty"`
+	Expiry             time.Time `json:"expiry,omitzero"`
+	RefreshToken       string    `json:"refresh_token,omitempty"`
+	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
 }
 
 // validHeaderToken reports whether s can be sent as a bearer token: visible

@@ -26,20 +26,27 @@ func Example() {
 	}
 	ctx := context.Background()
 	key := "3f1c0b5e" // ebayauth derives keys from the app and grant
-	err = s.Save(ctx, key, &ebayauth.Token{
-		AccessToken: "v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sI...",
-		TokenType:   "User Access Token",
-		Expiry:      time.Now().Add(2 * time.Hour),
+	minted := time.Now()
+	err = s.Save(ctx, key, &ebayauth.Record{
+		Token: &ebayauth.Token{
+			AccessToken: "v^1.1#i^1#p^3#r^0#I^3#f^0#t^H4sI...",
+			TokenType:   "User Access Token",
+			Expiry:      minted.Add(2 * time.Hour),
+		},
+		Minted: minted,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	// A token that expires sooner does not replace it.
-	err = s.Save(ctx, key, &ebayauth.Token{AccessToken: "older", Expiry: time.Now().Add(time.Hour)})
+	err = s.Save(ctx, key, &ebayauth.Record{
+		Token:  &ebayauth.Token{AccessToken: "older", Expiry: minted.Add(time.Hour)},
+		Minted: minted.Add(-time.Hour),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := s.Load(ctx, key)
+	rec, err := s.Load(ctx, key)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,6 +54,6 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.TokenType, tok.AccessToken[:10], fi.Mode().Perm())
+	fmt.Println(rec.Token.TokenType, rec.Token.AccessToken[:10], fi.Mode().Perm())
 	// Output: User Access Token v^1.1#i^1# -rw-------
 }

@@ -69,15 +69,15 @@ func TestTwoStoresOneFile(t *testing.T) {
 	if _, err := b.Lock(ctx, key, time.Minute); !errors.Is(err, ebayauth.ErrLocked) {
 		t.Fatalf("b.Lock of a key a holds: %v; want ErrLocked", err)
 	}
-	tok := storetest.NewToken(time.Now().Add(time.Hour))
-	if err := a.Save(ctx, key, tok); err != nil {
+	rec := storetest.NewRecord(time.Now().Add(time.Hour))
+	if err := a.Save(ctx, key, rec); err != nil {
 		t.Fatal(err)
 	}
 	got, err := b.Load(ctx, key)
 	if err != nil {
 		t.Fatalf("b.Load: %v", err)
 	}
-	if d := storetest.Diff(tok, got); d != "" {
+	if d := storetest.Diff(rec, got); d != "" {
 		t.Errorf("b.Load: diff (-want +got):\n%s", d)
 	}
 	if err := unlock(ctx); err != nil {
@@ -98,26 +98,35 @@ const (
 	envHelperPath = "EBAYAUTH_FILESTORE_HELPER_PATH"
 	envHelperID   = "EBAYAUTH_FILESTORE_HELPER_ID"
 	helperSaves   = 50
-	counterKey    = "00000000000000000000000000000000000000000000000000000000c0a7e700"
+	counterKey    = "000000000000000000000000c0a7e700" // 32 hex digits, as ebayauth's keys
 )
+
+// counterBase is the expiry of the counter's count 0.
+var counterBase = time.Date(2040, 3, 1, 9, 0, 0, 0, time.UTC)
 
 func helperKey(proc, i int) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "process %d token %d", proc, i))
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:16])
 }
 
-// helperToken is the token process proc saves as its ith.
-func helperToken(proc, i int) *ebayauth.Token {
-	return &ebayauth.Token{
-		AccessToken:  fmt.Sprintf("v^1.1#i^1#p^%d#t^%d+/=", proc, i),
-		TokenType:    "User Access Token",
-		Expiry:       time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
-		RefreshToken: fmt.Sprintf("refresh^%d#%d", proc, i),
+// helperRecord is the record process proc saves as its ith. Its expiry is
+// far from today's, which the store does not judge.
+func helperRecord(proc, i int) *ebayauth.Record {
+	exp := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+	return &ebayauth.Record{
+		Token: &ebayauth.Token{
+			AccessToken:  fmt.Sprintf("v^1.1#i^1#p^%d#t^%d+/=", proc, i),
+			TokenType:    "User Access Token",
+			Expiry:       exp,
+			RefreshToken: fmt.Sprintf("refresh^%d#%d", proc, i),
+		},
+		Minted:    exp.Add(-2 * time.Hour),
+		Validated: exp.Add(-time.Hour),
 	}
 }
 
 // TestHelperProcess is not a test: it is one of the processes of
-// TestProcesses. It saves helperSaves tokens and, as many times, increments
+// TestProcesses. It saves helperSaves records and, as many times, increments
 // a counter kept in the access token under counterKey while holding the
 // store's lock, so that two processes that did not exclude each other would
 // lose an increment.
@@ -136,22 +145,24 @@ func TestHelperProcess(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := range helperSaves {
-		if err := s.Save(ctx, helperKey(proc, i), helperToken(proc, i)); err != nil {
+		if err := s.Save(ctx, helperKey(proc, i), helperRecord(proc, i)); err != nil {
 			t.Fatalf("Save #%d: %v", i, err)
 		}
 		unlock := lockWithin(t, s, counterKey)
 		n := 0
-		switch tok, err := s.Load(ctx, counterKey); {
+		switch rec, err := s.Load(ctx, counterKey); {
 		case errors.Is(err, ebayauth.ErrNotFound):
 		case err != nil:
 			t.Fatalf("Load counter: %v", err)
 		default:
-			if n, err = strconv.Atoi(tok.AccessToken); err != nil {
-				t.Fatalf("counter %q: %v", tok.AccessToken, err)
+			if n, err = strconv.Atoi(rec.Token.AccessToken); err != nil {
+				t.Fatalf("counter %q: %v", rec.Token.AccessToken, err)
 			}
 		}
 		n++
-		next := &ebayauth.Token{AccessToken: strconv.Itoa(n), Expiry: time.Now().Add(time.Hour + time.Duration(n)*time.Second)}
+		// Each count expires later than the one before, so that it
+		// replaces it.
+		next := &ebayauth.Record{Token: &ebayauth.Token{AccessToken: strconv.Itoa(n), Expiry: counterBase.Add(time.Duration(n) * time.Second)}}
 		if err := s.Save(ctx, counterKey, next); err != nil {
 			t.Fatalf("Save counter: %v", err)
 		}
@@ -178,7 +189,7 @@ func lockWithin(t *testing.T, s *Store, key string) func(context.Context) error 
 }
 
 // TestProcesses runs two processes that share a file: neither loses the
-// other's tokens, and the lock excludes the other process.
+// other's records, and the lock excludes the other process.
 func TestProcesses(t *testing.T) {
 	const procs = 2
 	path := filepath.Join(t.TempDir(), "tokens.json")
@@ -219,11 +230,11 @@ func TestProcesses(t *testing.T) {
 		for i := range helperSaves {
 			got, err := s.Load(ctx, helperKey(p, i))
 			if err != nil {
-				t.Errorf("token %d of process %d: %v", i, p, err)
+				t.Errorf("record %d of process %d: %v", i, p, err)
 				continue
 			}
-			if d := storetest.Diff(helperToken(p, i), got); d != "" {
-				t.Errorf("token %d of process %d: diff (-want +got):\n%s", i, p, d)
+			if d := storetest.Diff(helperRecord(p, i), got); d != "" {
+				t.Errorf("record %d of process %d: diff (-want +got):\n%s", i, p, d)
 			}
 		}
 	}
@@ -231,8 +242,8 @@ func TestProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("counter: %v", err)
 	}
-	if want := strconv.Itoa(procs * helperSaves); counter.AccessToken != want {
-		t.Errorf("counter = %s; want %s (increments made under the lock were lost)", counter.AccessToken, want)
+	if want := strconv.Itoa(procs * helperSaves); counter.Token.AccessToken != want {
+		t.Errorf("counter = %s; want %s (increments made under the lock were lost)", counter.Token.AccessToken, want)
 	}
 }
 
@@ -271,8 +282,11 @@ func TestCorruptFile(t *testing.T) {
 		warn    bool
 	}{
 		{"Garbage", "this is not JSON v^1.1#secret", true},
-		{"Truncated", `{"tokens": {"abc": {"access_token": "v^1.1#sec`, true},
-		{"WrongShape", `{"tokens": 5}`, true},
+		{"Truncated", `{"records": {"abc": {"token": {"access_token": "v^1.1#sec`, true},
+		{"WrongShape", `{"records": 5}`, true},
+		{"WrongRecordShape", `{"records": {"abc": {"token": "v^1.1#secret"}}}`, true},
+		// A file of the version before records: valid JSON with none.
+		{"TokensNotRecords", `{"tokens": {"abc": {"access_token": "v^1.1#secret", "expiry": "2100-01-01T00:00:00Z"}}}`, false},
 		{"Array", `[1, 2, 3]`, true},
 		{"Binary", "\x00\xff\xfe\x01", true},
 		{"Empty", "", false},
@@ -288,8 +302,8 @@ func TestCorruptFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := storetest.Key(t)
-			if tok, err := s.Load(ctx, key); !errors.Is(err, ebayauth.ErrNotFound) {
-				t.Fatalf("Load from a corrupt file = %v, %v; want ErrNotFound", tok, err)
+			if got, err := s.Load(ctx, key); !errors.Is(err, ebayauth.ErrNotFound) {
+				t.Fatalf("Load from a corrupt file = %v, %v; want ErrNotFound", got, err)
 			}
 			if got := rec.warnings() > 0; got != tt.warn {
 				t.Errorf("warned: %v; want %v", got, tt.warn)
@@ -301,15 +315,15 @@ func TestCorruptFile(t *testing.T) {
 			if err := unlock(ctx); err != nil {
 				t.Fatal(err)
 			}
-			tok := storetest.NewToken(time.Now().Add(time.Hour))
-			if err := s.Save(ctx, key, tok); err != nil {
+			want := storetest.NewRecord(time.Now().Add(time.Hour))
+			if err := s.Save(ctx, key, want); err != nil {
 				t.Fatalf("Save over a corrupt file: %v", err)
 			}
 			got, err := s.Load(ctx, key)
 			if err != nil {
 				t.Fatalf("Load after Save: %v", err)
 			}
-			if d := storetest.Diff(tok, got); d != "" {
+			if d := storetest.Diff(want, got); d != "" {
 				t.Errorf("Load after Save: diff (-want +got):\n%s", d)
 			}
 			b, err := os.ReadFile(s.Path())
@@ -318,6 +332,9 @@ func TestCorruptFile(t *testing.T) {
 			}
 			if !json.Valid(b) {
 				t.Errorf("file after Save is not JSON:\n%s", b)
+			}
+			if strings.Contains(string(b), "secret") {
+				t.Errorf("file after Save still holds what was there before")
 			}
 			for _, r := range rec.records {
 				var msg strings.Builder
@@ -352,7 +369,7 @@ func TestFileMode(t *testing.T) {
 		}
 	}
 	wantMode(dir, 0o700)
-	if err := s.Save(ctx, storetest.Key(t), storetest.NewToken(time.Now().Add(time.Hour))); err != nil {
+	if err := s.Save(ctx, storetest.Key(t), storetest.NewRecord(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	wantMode(path, 0o600)
@@ -362,7 +379,7 @@ func TestFileMode(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, storetest.Key(t), storetest.NewToken(time.Now().Add(time.Hour))); err != nil {
+	if err := s.Save(ctx, storetest.Key(t), storetest.NewRecord(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	wantMode(path, 0o600)
@@ -379,24 +396,37 @@ func TestFileMode(t *testing.T) {
 	}
 }
 
-// TestFileFormat checks the names the file uses, which other tools may read,
-// and that expired tokens and released locks leave the file.
+// TestFileFormat checks the names the file uses, which other tools may read
+// (those the package documentation shows, and the token's as they were
+// before records), that deleted records and released locks leave the
+// file, and that an expired record does not: the store judges no expiry.
 func TestFileFormat(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	key, gone, locked := storetest.Key(t), storetest.Key(t), storetest.Key(t)
+	key, gone, expired, locked := storetest.Key(t), storetest.Key(t), storetest.Key(t), storetest.Key(t)
 	exp := time.Date(2100, 1, 2, 3, 4, 5, 0, time.UTC)
-	tok := &ebayauth.Token{
-		AccessToken: "at", TokenType: "User Access Token", Expiry: exp,
-		RefreshToken: "rt", RefreshTokenExpiry: exp.Add(time.Hour),
+	rec := &ebayauth.Record{
+		Token: &ebayauth.Token{
+			AccessToken: "at", TokenType: "User Access Token", Expiry: exp,
+			RefreshToken: "rt", RefreshTokenExpiry: exp.Add(time.Hour),
+		},
+		Minted:             exp.Add(-2 * time.Hour),
+		RefreshTokenExpiry: exp.Add(time.Hour),
+		Validated:          exp.Add(-time.Hour),
 	}
-	if err := s.Save(ctx, key, tok); err != nil {
+	if err := s.Save(ctx, key, rec); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(ctx, gone, storetest.NewToken(time.Now().Add(time.Hour))); err != nil {
+	if err := s.Save(ctx, gone, storetest.NewRecord(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	// Expired years ago by the wall clock: the store keeps it all the same,
+	// through the writes that follow.
+	old := storetest.NewRecord(time.Date(2020, 3, 1, 9, 0, 0, 0, time.UTC))
+	if err := s.Save(ctx, expired, old); err != nil {
 		t.Fatal(err)
 	}
 	unlock, err := s.Lock(ctx, locked, time.Minute)
@@ -404,6 +434,8 @@ func TestFileFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Decoded into maps, not structs: encoding/json matches struct fields
+	// case-insensitively, and the names are what is checked.
 	var d map[string]map[string]map[string]any
 	read := func() {
 		t.Helper()
@@ -417,17 +449,27 @@ func TestFileFormat(t *testing.T) {
 		}
 	}
 	read()
-	want := map[string]any{
+	got := d["records"][key]
+	tok, _ := got["token"].(map[string]any)
+	for name, want := range map[string]string{
 		"access_token": "at", "token_type": "User Access Token", "expiry": "2100-01-02T03:04:05Z",
 		"refresh_token": "rt", "refresh_token_expiry": "2100-01-02T04:04:05Z",
+	} {
+		if v, ok := tok[name]; !ok || v != want {
+			t.Errorf("records[key].token[%q] = %v (present: %v); want %q; the token holds %v", name, v, ok, want, tok)
+		}
 	}
-	if got := d["tokens"][key]; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("tokens[key] = %v; want %v", got, want)
+	for name, want := range map[string]string{
+		"minted": "2100-01-02T01:04:05Z", "validated": "2100-01-02T02:04:05Z",
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("records[key][%q] = %v (present: %v); want %q; the record holds %v", name, v, ok, want, got)
+		}
 	}
-	if _, ok := d["tokens"][gone]; ok {
-		t.Errorf("a deleted token is still in the file")
+	if _, ok := d["records"][gone]; ok {
+		t.Errorf("a deleted record is still in the file")
 	}
-	if l := d["locks"][locked]; l["holder"] == "" || l["until"] == nil {
+	if l := d["locks"][locked]; l["holder"] == "" || l["holder"] == nil || l["until"] == nil {
 		t.Errorf("locks[key] = %v; want a holder and a deadline", l)
 	}
 	if err := unlock(ctx); err != nil {
@@ -436,6 +478,15 @@ func TestFileFormat(t *testing.T) {
 	read()
 	if _, ok := d["locks"][locked]; ok {
 		t.Errorf("a released lock is still in the file")
+	}
+	if _, ok := d["records"][expired]; !ok {
+		t.Errorf("an expired record left the file; the store must keep it")
+	}
+	switch got, err := s.Load(ctx, expired); {
+	case err != nil:
+		t.Errorf("Load of an expired record: %v; want the record as saved", err)
+	case storetest.Diff(old, got) != "":
+		t.Errorf("Load of an expired record: diff (-want +got):\n%s", storetest.Diff(old, got))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -97,7 +98,7 @@ func (r *recorder) lines() []string {
 	return slices.Clone(r.records)
 }
 
-func mustLoad(t *testing.T, s *Store, key string, want *ebayauth.Token) {
+func mustLoad(t *testing.T, s *Store, key string, want *ebayauth.Record) {
 	t.Helper()
 	got, err := s.Load(context.Background(), key)
 	if err != nil {
@@ -108,21 +109,41 @@ func mustLoad(t *testing.T, s *Store, key string, want *ebayauth.Token) {
 	}
 }
 
-func mustSave(t *testing.T, s *Store, key string, tok *ebayauth.Token) {
+func mustSave(t *testing.T, s *Store, key string, rec *ebayauth.Record) {
 	t.Helper()
-	if err := s.Save(context.Background(), key, tok); err != nil {
+	if err := s.Save(context.Background(), key, rec); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 }
 
-func wantNotFound(t *testing.T, s *Store, key string) {
+// wantUnreadable checks that Load reports the value under key as
+// unreadable: an error matching ErrUnreadable, not ErrNotFound.
+func wantUnreadable(t *testing.T, s *Store, key string) {
 	t.Helper()
-	if tok, err := s.Load(context.Background(), key); !errors.Is(err, ebayauth.ErrNotFound) {
-		t.Fatalf("Load = %v, %v; want ErrNotFound", tok, err)
+	rec, err := s.Load(context.Background(), key)
+	if !errors.Is(err, ErrUnreadable) || errors.Is(err, ebayauth.ErrNotFound) {
+		t.Fatalf("Load = %v, %v; want an error matching ErrUnreadable and not ErrNotFound", rec, err)
+	}
+	if !strings.HasPrefix(err.Error(), "redisstore: ") {
+		t.Errorf("Load: %q; want an error that starts with %q", err, "redisstore: ")
 	}
 }
 
-// TestKeys checks where the Store keeps tokens and locks, and their TTLs.
+// dump returns Redis's serialization of the value at k, whatever its type,
+// so that a test can tell whether it changed.
+func dump(t *testing.T, c *redis.Client, k string) string {
+	t.Helper()
+	v, err := c.Dump(context.Background(), k).Result()
+	if err != nil {
+		t.Fatalf("DUMP %s: %v", k, err)
+	}
+	return v
+}
+
+// TestKeys checks where the Store keeps records and locks, and their TTLs: a
+// record lives for its token's lifetime (expiry minus mint time) plus
+// GCHorizon, counted from the save, whatever its expiry says by Redis's
+// clock; a record that never expires lives for good.
 func TestKeys(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.New(t)
@@ -133,17 +154,38 @@ func TestKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := storetest.Key(t)
-	tok := storetest.NewToken(time.Now().Add(time.Hour))
-	mustSave(t, s, key, tok)
+	rec := storetest.NewRecord(time.Now().Add(time.Hour)) // minted two hours before its expiry
+	mustSave(t, s, key, rec)
 	raw, err := c.Get(ctx, prefix+"token:"+key).Result()
 	if err != nil {
 		t.Fatalf("GET %stoken:%s: %v", prefix, key, err)
 	}
-	if !strings.Contains(raw, tok.AccessToken) || !strings.HasPrefix(raw, strings.Split(raw, ":")[0]+":{") {
-		t.Errorf("unsealed value %.40q...; want <expiry>:{JSON} with the access token", raw)
+	exp, payload, _ := strings.Cut(raw, ":")
+	if exp != strconv.FormatInt(rec.Token.Expiry.UnixMilli(), 10) || !strings.HasPrefix(payload, "{") || !strings.Contains(payload, rec.Token.AccessToken) {
+		t.Errorf("unsealed value %.40q...; want <expiry in Unix ms>:{JSON} with the access token", raw)
 	}
-	if ttl := c.PTTL(ctx, prefix+"token:"+key).Val(); ttl <= 0 || ttl > time.Hour {
-		t.Errorf("PTTL of the token = %v; want about an hour", ttl)
+	wantTTL(t, c, prefix+"token:"+key, 2*time.Hour+GCHorizon)
+
+	// The TTL does not depend on the expiry's distance from Redis's clock:
+	// records from 2020 and 2040 are kept as long as today's, and a record
+	// whose token has already expired is kept, not dropped.
+	for _, tt := range []struct {
+		name string
+		rec  *ebayauth.Record
+		ttl  time.Duration
+	}{
+		{"2020", storetest.NewRecord(time.Date(2020, 3, 1, 9, 0, 0, 0, time.UTC)), 2*time.Hour + GCHorizon},
+		{"2040", storetest.NewRecord(time.Date(2040, 3, 1, 9, 0, 0, 0, time.UTC)), 2*time.Hour + GCHorizon},
+		{"ExpiredAMomentAgo", storetest.NewRecord(time.Now().Add(-time.Second)), 2*time.Hour + GCHorizon},
+		// No mint time: the lifetime is unknown, the horizon alone counts.
+		{"NoMintTime", &ebayauth.Record{Token: &ebayauth.Token{AccessToken: "unminted", Expiry: time.Now().Add(time.Hour)}}, GCHorizon},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := storetest.Key(t)
+			mustSave(t, s, k, tt.rec)
+			wantTTL(t, c, prefix+"token:"+k, tt.ttl)
+			mustLoad(t, s, k, tt.rec)
+		})
 	}
 
 	unlock, err := s.Lock(ctx, key, 30*time.Second)
@@ -160,8 +202,10 @@ func TestKeys(t *testing.T) {
 		t.Errorf("lock key still exists after unlock")
 	}
 
-	never := &ebayauth.Token{AccessToken: "static", TokenType: "User Access Token"}
+	// A record that never expires replaces the one with a TTL, and has none.
+	never := &ebayauth.Record{Token: &ebayauth.Token{AccessToken: "static", TokenType: "User Access Token"}}
 	mustSave(t, s, key, never)
+	mustLoad(t, s, key, never)
 	if ttl := c.PTTL(ctx, prefix+"token:"+key).Val(); ttl != -1 {
 		t.Errorf("PTTL of a token that never expires = %v; want -1 (no TTL)", ttl)
 	}
@@ -175,6 +219,19 @@ func TestKeys(t *testing.T) {
 	}
 }
 
+// wantTTL checks that the PTTL of k is want, less the moments since it was
+// set.
+func wantTTL(t *testing.T, c *redis.Client, k string, want time.Duration) {
+	t.Helper()
+	ttl, err := c.PTTL(context.Background(), k).Result()
+	if err != nil {
+		t.Fatalf("PTTL %s: %v", k, err)
+	}
+	if ttl > want || ttl < want-time.Minute {
+		t.Errorf("PTTL of the record = %v; want about %v", ttl, want)
+	}
+}
+
 func TestSealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.New(t)
@@ -185,14 +242,14 @@ func TestSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := storetest.Key(t)
-	tok := storetest.NewToken(time.Now().Add(time.Hour))
-	mustSave(t, s, key, tok)
-	mustLoad(t, s, key, tok)
+	rec := storetest.NewRecord(time.Now().Add(time.Hour))
+	mustSave(t, s, key, rec)
+	mustLoad(t, s, key, rec)
 	raw, err := c.Get(ctx, prefix+"token:"+key).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{tok.AccessToken, tok.RefreshToken, tok.AccessToken[28:60], "access_token"} {
+	for _, secret := range []string{rec.Token.AccessToken, rec.Token.RefreshToken, rec.Token.AccessToken[28:60], "access_token"} {
 		if strings.Contains(raw, secret) {
 			t.Errorf("sealed value %.60q... contains %.20q...", raw, secret)
 		}
@@ -207,63 +264,95 @@ func TestSealedAtRest(t *testing.T) {
 	if err := c.Set(ctx, prefix+"token:"+other, raw, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wantNotFound(t, s, other)
+	wantUnreadable(t, s, other)
 	// And to the expiry: a value whose expiry was moved does not open.
 	exp, rest, _ := strings.Cut(raw, ":")
 	moved := "9" + exp + ":" + rest
 	if err := c.Set(ctx, prefix+"token:"+other, moved, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wantNotFound(t, s, other)
+	wantUnreadable(t, s, other)
 }
 
-// TestUnreadable checks values the Store cannot read: Load reports none and
-// warns once, and Save overwrites them even with a token that expires
-// earlier than they claim to.
+// TestUnreadable checks values the Store cannot read. Load reports each with
+// an error matching ErrUnreadable (not ErrNotFound) and a warning that
+// quotes no value, and leaves it in place: it may be another process's.
+// Save overwrites a value that does not start with an expiry, whatever it
+// claims; one that does start with an expiry it replaces with a record that
+// expires later, as it would a readable one; and a sealed value it never
+// replaces with an unsealed one.
 func TestUnreadable(t *testing.T) {
 	srv := redistest.New(t)
 	c := srv.Client(t)
-	future := "99999999999999:"
+	// The values planted with an expiry claim one in two hours.
+	head := strconv.FormatInt(time.Now().Add(2*time.Hour).UnixMilli(), 10) + ":"
 	tests := []struct {
 		name  string
 		plant planter  // puts the value in Redis
 		opts  []Option // of the Store that reads it
-		// formed: the value starts with an expiry, so that only a Load
-		// finds it unreadable; Save alone overwrites the others.
+		// formed: the value starts with an expiry, so that a Save replaces
+		// it only with a later record; Save overwrites the others.
 		formed bool
+		// sealed: the value is sealed and the Store has no seal key, so
+		// that Save refuses to replace it.
+		sealed bool
 	}{
-		{"WrongSealKey", saveWith(WithSealKey(otherKey)), []Option{WithSealKey(sealKey)}, true},
-		{"SealedNoKey", saveWith(WithSealKey(otherKey)), nil, true},
-		{"PlainWhenSealed", saveWith(), []Option{WithSealKey(sealKey)}, true},
-		{"BadJSON", set(future + `{"access_token": "v^1.1#secret`), nil, true},
-		{"NoAccessToken", set(future + `{"token_type": "x"}`), nil, true},
-		{"BadBase64", set(future + "s1:!!!not base64!!!"), []Option{WithSealKey(sealKey)}, true},
-		{"ShortSeal", set(future + "s1:AAAA"), []Option{WithSealKey(sealKey)}, true},
-		{"Garbage", set("garbage \x00\xff"), nil, false},
-		{"Empty", set(""), nil, false},
-		{"NegativeExpiry", set("-5:{}"), nil, false},
-		{"Hash", hset, nil, false},
+		{"WrongSealKey", saveWith(WithSealKey(otherKey)), []Option{WithSealKey(sealKey)}, true, false},
+		{"SealedNoKey", saveWith(WithSealKey(otherKey)), nil, true, true},
+		{"PlainWhenSealed", saveWith(), []Option{WithSealKey(sealKey)}, true, false},
+		{"BadJSON", set(head + `{"token": {"access_token": "v^1.1#secret`), nil, true, false},
+		{"NoAccessToken", set(head + `{"token": {"token_type": "x"}, "minted": "2020-01-01T00:00:00Z"}`), nil, true, false},
+		// A token as the Store kept it before records.
+		{"BareToken", set(head + `{"access_token": "v^1.1#secret", "token_type": "User Access Token"}`), nil, true, false},
+		{"BadBase64", set(head + "s1:!!!not base64!!!"), []Option{WithSealKey(sealKey)}, true, false},
+		{"ShortSeal", set(head + "s1:AAAA"), []Option{WithSealKey(sealKey)}, true, false},
+		{"Garbage", set("garbage \x00\xff"), nil, false, false},
+		{"Empty", set(""), nil, false, false},
+		{"NegativeExpiry", set("-5:{}"), nil, false, false},
+		{"Hash", hset, nil, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
 			prefix, key := srv.Prefix(t), storetest.Key(t)
 			tt.plant(t, c, prefix, key)
+			planted := dump(t, c, prefix+"token:"+key)
 			rec := &recorder{}
 			s := newStoreOn(t, c, append(tt.opts, WithPrefix(prefix), WithLogger(slog.New(rec)))...)
-			wantNotFound(t, s, key)
-			wantNotFound(t, s, key)
-			lines := rec.lines()
-			if len(lines) != 1 {
-				t.Errorf("logged %d lines; want 1 warning:\n%s", len(lines), strings.Join(lines, "\n"))
+			wantUnreadable(t, s, key)
+			if lines := rec.lines(); len(lines) != 1 {
+				t.Errorf("the first Load logged %d lines; want 1 warning:\n%s", len(lines), strings.Join(lines, "\n"))
 			}
-			for _, l := range lines {
+			wantUnreadable(t, s, key) // the value is still there
+			for _, l := range rec.lines() {
 				if !strings.HasPrefix(l, "WARN ") || strings.Contains(l, "secret") {
 					t.Errorf("logged %q; want a warning that quotes no value", l)
 				}
 			}
-			tok := storetest.NewToken(time.Now().Add(time.Hour))
-			mustSave(t, s, key, tok)
-			mustLoad(t, s, key, tok)
+			if dump(t, c, prefix+"token:"+key) != planted {
+				t.Fatal("Load changed or deleted the value it cannot read; want it left in place")
+			}
+
+			switch {
+			case tt.sealed:
+				later := storetest.NewRecord(time.Now().Add(3 * time.Hour))
+				err := s.Save(ctx, key, later)
+				if err == nil || !strings.HasPrefix(err.Error(), "redisstore: save: ") {
+					t.Errorf("Save over a sealed value without the seal key: %v; want a redisstore: save: error", err)
+				}
+				if dump(t, c, prefix+"token:"+key) != planted {
+					t.Error("Save replaced a sealed value with an unsealed one")
+				}
+				wantUnreadable(t, s, key)
+			case tt.formed:
+				later := storetest.NewRecord(time.Now().Add(3 * time.Hour))
+				mustSave(t, s, key, later)
+				mustLoad(t, s, key, later)
+			default:
+				rec := storetest.NewRecord(time.Now().Add(time.Hour))
+				mustSave(t, s, key, rec)
+				mustLoad(t, s, key, rec)
+			}
 		})
 	}
 
@@ -277,9 +366,9 @@ func TestUnreadable(t *testing.T) {
 			prefix, key := srv.Prefix(t), storetest.Key(t)
 			tt.plant(t, c, prefix, key)
 			s := newStoreOn(t, c, append(tt.opts, WithPrefix(prefix))...)
-			tok := storetest.NewToken(time.Now().Add(time.Hour))
-			mustSave(t, s, key, tok)
-			mustLoad(t, s, key, tok)
+			rec := storetest.NewRecord(time.Now().Add(time.Hour))
+			mustSave(t, s, key, rec)
+			mustLoad(t, s, key, rec)
 		})
 	}
 }
@@ -295,13 +384,13 @@ func newStoreOn(t *testing.T, c redis.UniversalClient, opts ...Option) *Store {
 
 type planter func(t *testing.T, c *redis.Client, prefix, key string)
 
-// saveWith plants a token that expires in two hours, saved by a Store with
-// opts.
+// saveWith plants a record whose token expires in two hours, saved by a
+// Store with opts.
 func saveWith(opts ...Option) planter {
 	return func(t *testing.T, c *redis.Client, prefix, key string) {
 		t.Helper()
 		s := newStoreOn(t, c, append(opts, WithPrefix(prefix))...)
-		mustSave(t, s, key, storetest.NewToken(time.Now().Add(2*time.Hour)))
+		mustSave(t, s, key, storetest.NewRecord(time.Now().Add(2*time.Hour)))
 	}
 }
 
@@ -376,7 +465,7 @@ func TestOpen(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	// The client is closed.
-	if err := s.Save(context.Background(), storetest.Key(t), storetest.NewToken(time.Now().Add(time.Hour))); err == nil {
+	if err := s.Save(context.Background(), storetest.Key(t), storetest.NewRecord(time.Now().Add(time.Hour))); err == nil {
 		t.Error("Save after Close succeeded; want an error")
 	}
 }
@@ -409,10 +498,10 @@ func TestOptions(t *testing.T) {
 	prefix := srv.Prefix(t)
 	s := newStoreOn(t, c, WithPrefix(prefix), WithSealKey(key))
 	clear(key)
-	tok := storetest.NewToken(time.Now().Add(time.Hour))
+	rec := storetest.NewRecord(time.Now().Add(time.Hour))
 	k := storetest.Key(t)
-	mustSave(t, s, k, tok)
-	mustLoad(t, newStoreOn(t, c, WithPrefix(prefix), WithSealKey(sealKey)), k, tok)
+	mustSave(t, s, k, rec)
+	mustLoad(t, newStoreOn(t, c, WithPrefix(prefix), WithSealKey(sealKey)), k, rec)
 
 	s = newStoreOn(t, c)
 	if got, want := s.String(), "redis:"+srv.Addr; got != want {
@@ -437,8 +526,8 @@ func TestServerDown(t *testing.T) {
 	srv := redistest.NewPrivate(t)
 	s := testStore(t, srv)
 	key := storetest.Key(t)
-	tok := storetest.NewToken(time.Now().Add(time.Hour))
-	mustSave(t, s, key, tok)
+	rec := storetest.NewRecord(time.Now().Add(time.Hour))
+	mustSave(t, s, key, rec)
 	unlock, err := s.Lock(context.Background(), key, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -448,7 +537,7 @@ func TestServerDown(t *testing.T) {
 	// The client's timeouts are a second; this bounds a hang.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Save(ctx, key, tok); err == nil || !strings.HasPrefix(err.Error(), "redisstore: save: ") {
+	if err := s.Save(ctx, key, rec); err == nil || !strings.HasPrefix(err.Error(), "redisstore: save: ") {
 		t.Errorf("Save with Redis down: %v; want a redisstore: save: error", err)
 	}
 	if got, err := s.Load(ctx, key); err == nil || errors.Is(err, ebayauth.ErrNotFound) {
@@ -472,7 +561,7 @@ func TestServerDown(t *testing.T) {
 	// poll until they are replaced.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := s.Save(ctx, key, tok)
+		err := s.Save(ctx, key, rec)
 		if err == nil {
 			break
 		}
@@ -482,7 +571,7 @@ func TestServerDown(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// Redis came back empty; the scripts had to be loaded again.
-	mustLoad(t, s, key, tok)
+	mustLoad(t, s, key, rec)
 	unlock, err = s.Lock(ctx, key, time.Minute)
 	if err != nil {
 		t.Fatalf("Lock after Restart: %v", err)
@@ -504,9 +593,9 @@ func TestContextDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	tok, err := s.Load(ctx, storetest.Key(t))
+	rec, err := s.Load(ctx, storetest.Key(t))
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Load from a server that never answers = %v, %v; want an error matching context.DeadlineExceeded", tok, err)
+		t.Errorf("Load from a server that never answers = %v, %v; want an error matching context.DeadlineExceeded", rec, err)
 	}
 	// Far less than the client's own timeouts.
 	if took := time.Since(start); took > 30*time.Second {
