@@ -113,7 +113,7 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 }
 
 func TestCollectorScrape(t *testing.T) {
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2037, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := &clock{t: now}
 	c := ebayprom.NewCollector(
 		ebayprom.WithConstLabels(prometheus.Labels{"app": "t"}),
@@ -121,7 +121,7 @@ func TestCollectorScrape(t *testing.T) {
 		ebayprom.WithNow(clk.Now),
 	)
 	expiry := now.Add(90 * time.Minute)
-	rtExpiry := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rtExpiry := time.Date(2038, 12, 1, 0, 0, 0, 0, time.UTC)
 	c.SetStatus(func() ebayauth.Status {
 		return ebayauth.Status{
 			State: ebayauth.StateFallback, Healthy: true, Expiry: expiry,
@@ -256,7 +256,7 @@ func TestMintsTodayRollover(t *testing.T) {
 	// 23:59 UTC is 15:59 in UTC-8: the day must turn at midnight UTC, not
 	// at local midnight.
 	pst := time.FixedZone("PST", -8*3600)
-	clk := &clock{t: time.Date(2025, 3, 1, 15, 59, 0, 0, pst)}
+	clk := &clock{t: time.Date(2037, 3, 1, 15, 59, 0, 0, pst)}
 	c := ebayprom.NewCollector(ebayprom.WithNow(clk.Now))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)

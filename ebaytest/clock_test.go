@@ -9,7 +9,7 @@ import (
 )
 
 func TestClock(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	start := time.Date(2038, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := ebaytest.NewClock(start)
 	parked := make(chan struct{})
 	fired := make(chan time.Time)

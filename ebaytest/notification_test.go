@@ -198,7 +198,7 @@ func TestFailPublicKey(t *testing.T) {
 
 func TestDeletionNotice(t *testing.T) {
 	srv := newServer(t)
-	clock := newClock(srv) // 2025-03-01T12:00:00Z
+	clock := newClock(srv) // 2037-03-01T12:00:00Z
 	addSellers(srv)
 	srv.RenameUser(gbSeller.ID, `a&b<c>"d`) // nothing escaped but what JSON must
 	body, sig, err := srv.DeletionNotice(gbSeller.ID)
@@ -215,7 +215,7 @@ func TestDeletionNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf(`{"metadata":{"topic":"MARKETPLACE_ACCOUNT_DELETION","schemaVersion":"1.0","deprecated":false},`+
-		`"notification":{"notificationId":%q,"eventDate":"2025-03-01T12:00:00.000Z","publishDate":"2025-03-01T12:00:00.000Z",`+
+		`"notification":{"notificationId":%q,"eventDate":"2037-03-01T12:00:00.000Z","publishDate":"2037-03-01T12:00:00.000Z",`+
 		`"publishAttemptCount":1,"data":{"username":"a&b<c>\"d","userId":%q,"eiasToken":%q}}}`,
 		n.Notification.NotificationID, gbSeller.ID, n.Notification.Data.EIASToken)
 	if string(body) != want {
@@ -242,7 +242,7 @@ func TestDeletionNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(body2), `"eventDate":"2025-03-01T12:00:01.500Z"`) ||
+	if !strings.Contains(string(body2), `"eventDate":"2037-03-01T12:00:01.500Z"`) ||
 		!strings.Contains(string(body2), n.Notification.Data.EIASToken) ||
 		strings.Contains(string(body2), n.Notification.NotificationID) {
 		t.Errorf("second notice: %s", body2)

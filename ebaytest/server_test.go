@@ -53,7 +53,7 @@ type fakeClock struct {
 }
 
 func newClock(srv *ebaytest.Server) *fakeClock {
-	c := &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := &fakeClock{now: time.Date(2037, 3, 1, 12, 0, 0, 0, time.UTC)}
 	srv.SetNow(c.Now)
 	return c
 }
