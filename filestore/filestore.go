@@ -1,6 +1,8 @@
-// Package filestore is an ebayauth.Store and ebayauth.Locker kept in one
-// JSON file, so that the processes of one machine (a CLI run from cron, a
-// few workers) share their tokens and mint one token per rotation.
+// Package filestore is an ebayauth.Store, ebayauth.Locker and
+// ebayauth.AccountStore kept in one JSON file, so that the processes of one
+// machine (a CLI run from cron, a few workers) share their tokens and mint
+// one token per rotation, and a tool with a handful of sellers keeps them
+// with no server.
 //
 // The file maps each key to its record, and each locked key to its holder:
 //
@@ -42,6 +44,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -64,8 +67,9 @@ type Store struct {
 }
 
 var (
-	_ ebayauth.Store  = (*Store)(nil)
-	_ ebayauth.Locker = (*Store)(nil)
+	_ ebayauth.Store        = (*Store)(nil)
+	_ ebayauth.Locker       = (*Store)(nil)
+	_ ebayauth.AccountStore = (*Store)(nil)
 )
 
 // An Option configures a Store.
@@ -166,8 +170,9 @@ func (s *Store) String() string { return "file:" + s.path }
 
 // fileData is the content of the file.
 type fileData struct {
-	Records map[string]*ebayauth.Record `json:"records"`
-	Locks   map[string]fileLock         `json:"locks,omitempty"`
+	Records  map[string]*ebayauth.Record  `json:"records"`
+	Accounts map[string]*ebayauth.Account `json:"accounts,omitempty"`
+	Locks    map[string]fileLock          `json:"locks,omitempty"`
 }
 
 type fileLock struct {
@@ -220,6 +225,92 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("filestore: delete: %w", err)
 	}
 	return nil
+}
+
+// LoadAccount implements ebayauth.AccountStore.
+func (s *Store) LoadAccount(ctx context.Context, id string) (*ebayauth.Account, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("filestore: load account: %w", err)
+	}
+	d, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: load account: %w", err)
+	}
+	a, ok := d.Accounts[id]
+	if !ok || a == nil {
+		return nil, ebayauth.ErrNotFound
+	}
+	return a, nil
+}
+
+// SaveAccount implements ebayauth.AccountStore. The refresh token is kept
+// in clear, like the access tokens: the file is 0600 in a private
+// directory.
+func (s *Store) SaveAccount(ctx context.Context, a *ebayauth.Account) error {
+	if err := ebayauth.CheckAccount(a); err != nil {
+		return fmt.Errorf("filestore: save account: %w", err)
+	}
+	c := *a
+	c.Scopes = append([]string(nil), a.Scopes...)
+	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+		if d.Accounts == nil {
+			d.Accounts = map[string]*ebayauth.Account{}
+		}
+		d.Accounts[c.ID] = &c
+		return true
+	}); err != nil {
+		return fmt.Errorf("filestore: save account: %w", err)
+	}
+	return nil
+}
+
+// DeleteAccount implements ebayauth.AccountStore: the account and its
+// records go in one write.
+func (s *Store) DeleteAccount(ctx context.Context, id string) error {
+	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+		changed := false
+		if _, ok := d.Accounts[id]; ok {
+			delete(d.Accounts, id)
+			changed = true
+		}
+		for k, rec := range d.Records {
+			if rec.Account == id {
+				delete(d.Records, k)
+				changed = true
+			}
+		}
+		return changed
+	}); err != nil {
+		return fmt.Errorf("filestore: delete account: %w", err)
+	}
+	return nil
+}
+
+// ListAccounts implements ebayauth.AccountStore. It reads the whole file:
+// the file store is for a handful of sellers; use pgstore for thousands.
+func (s *Store) ListAccounts(ctx context.Context, after string, limit int) ([]*ebayauth.Account, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("filestore: list accounts: %w", err)
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("filestore: list accounts: limit %d is not positive", limit)
+	}
+	d, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: list accounts: %w", err)
+	}
+	ids := make([]string, 0, len(d.Accounts))
+	for id := range d.Accounts {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]*ebayauth.Account, 0, min(limit, len(ids)))
+	for _, id := range ids[:min(limit, len(ids))] {
+		out = append(out, d.Accounts[id])
+	}
+	return out, nil
 }
 
 // Lock implements ebayauth.Locker. The lock is an entry in the file, so it
