@@ -37,12 +37,16 @@
 // the header X-Ebayauth-Signature carries "sha256=" and the hex HMAC-SHA256
 // of the body under the secret; receivers check it with Verify.
 //
-// Delivery is best effort. Each receiver is tried in turn, alert by alert:
-// a network error, a 5xx or a 429 answer is retried with jittered
-// exponential backoff (a 429's Retry-After is honoured up to the maximum
-// wait), and any other answer but 2xx is a failure. A receiver may get an
-// alert twice if its answer was lost. When the queue is full the oldest
-// alert is dropped.
+// Delivery is best effort, and each receiver is served on its own: it has
+// a goroutine and a queue of its own (DefaultQueueSize alerts; when full,
+// its oldest alert is dropped and counted), so a receiver that is slow,
+// down or never answers delays and drops only its own alerts. Each try is
+// bounded by a timeout (DefaultTimeout, see WithTimeout). A network error,
+// a timeout, a 5xx or a 429 answer is retried with jittered exponential
+// backoff (a 429's Retry-After is honoured up to the maximum wait), and
+// any other answer but 2xx is a failure. A receiver gets its alerts in the
+// order they were queued, and may get one twice if its answer was lost.
+// Stats and ReceiverStats count what was sent, failed and dropped.
 package webhook
 
 import (
@@ -54,16 +58,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
@@ -78,8 +77,8 @@ const (
 	DefaultTries     = 5
 	DefaultMinWait   = time.Second
 	DefaultMaxWait   = time.Minute
-	DefaultQueueSize = 100
-	DefaultTimeout   = 30 * time.Second // per request, of the default client
+	DefaultQueueSize = 100              // per receiver
+	DefaultTimeout   = 10 * time.Second // per try
 )
 
 // messages holds the event kinds Notify sends, with their messages.
@@ -96,27 +95,25 @@ var messages = map[ebayauth.EventKind]string{
 // Notifier posts alerts to webhooks. Make one with New and stop it with
 // Close; the zero value is not usable. It is safe for concurrent use.
 type Notifier struct {
-	urls             []*url.URL
+	receivers        []*receiver
 	secret           []byte
 	client           *http.Client
 	ownClient        bool // client made by New: its idle connections are closed by Close
 	log              *slog.Logger
 	tries            int
 	minWait, maxWait time.Duration
-	size             int
+	timeout          time.Duration // per try
+	size             int           // of each receiver's queue
 	source           string
 
-	mu     sync.Mutex // guards queue and closed
-	queue  [][]byte   // bodies, oldest first
+	mu     sync.Mutex // guards closed; held while an alert is queued to every receiver
 	closed bool
 
-	wake   chan struct{} // a body was queued; buffered 1
 	quit   chan struct{} // closed by Close: flush, then stop
-	done   chan struct{} // closed when the worker has stopped
+	wg     sync.WaitGroup
+	done   chan struct{} // closed when every receiver's goroutine has stopped
 	ctx    context.Context
 	cancel context.CancelFunc // aborts deliveries when Close's ctx ends
-
-	sent, failed, dropped atomic.Int64
 }
 
 // An Option configures a Notifier.
@@ -134,11 +131,22 @@ func WithSecret(secret []byte) Option {
 }
 
 // WithHTTPClient sets the client that posts. By default it is a client of
-// its own with a timeout of DefaultTimeout per request.
+// its own. The timeout of WithTimeout bounds each try with either.
 func WithHTTPClient(c *http.Client) Option {
 	return func(n *Notifier) {
 		if c != nil {
 			n.client, n.ownClient = c, false
+		}
+	}
+}
+
+// WithTimeout bounds each try to deliver an alert: connecting, sending the
+// request and reading the answer. A try that times out is retried like a
+// network error. Durations below 1 are ignored. By default DefaultTimeout.
+func WithTimeout(d time.Duration) Option {
+	return func(n *Notifier) {
+		if d > 0 {
+			n.timeout = d
 		}
 	}
 }
@@ -163,9 +171,9 @@ func WithRetry(tries int, minWait, maxWait time.Duration) Option {
 	}
 }
 
-// WithQueueSize sets how many alerts at most wait for delivery; when the
-// queue is full, the oldest is dropped. Sizes below 1 are ignored. By
-// default DefaultQueueSize.
+// WithQueueSize sets how many alerts at most wait for delivery to each
+// receiver; when a receiver's queue is full, its oldest alert is dropped.
+// Sizes below 1 are ignored. By default DefaultQueueSize.
 func WithQueueSize(size int) Option {
 	return func(n *Notifier) {
 		if size >= 1 {
@@ -181,20 +189,20 @@ func WithSource(name string) Option {
 }
 
 // New returns a Notifier that posts to each of urls, which must be absolute
-// http or https URLs, and starts its worker goroutine.
+// http or https URLs, and starts a goroutine per URL.
 func New(urls []string, opts ...Option) (*Notifier, error) {
 	if len(urls) == 0 {
 		return nil, errors.New("webhook: no URL")
 	}
 	n := &Notifier{
-		client:    &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		ownClient: true,
 		log:       slog.Default(),
 		tries:     DefaultTries,
 		minWait:   DefaultMinWait,
 		maxWait:   DefaultMaxWait,
+		timeout:   DefaultTimeout,
 		size:      DefaultQueueSize,
-		wake:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -213,13 +221,19 @@ func New(urls []string, opts ...Option) (*Notifier, error) {
 		case u.Host == "":
 			return nil, fmt.Errorf("webhook: URL %d %q: no host", i+1, redact(u, raw))
 		}
-		n.urls = append(n.urls, u)
+		n.receivers = append(n.receivers, &receiver{n: n, url: u, name: redact(u, raw), wake: make(chan struct{}, 1)})
 	}
 	for _, o := range opts {
 		o(n)
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	go n.run()
+	for _, r := range n.receivers {
+		n.wg.Go(func() { r.run(n.quit) })
+	}
+	go func() {
+		n.wg.Wait()
+		close(n.done)
+	}()
 	return n, nil
 }
 
@@ -280,146 +294,27 @@ func (n *Notifier) enqueue(kind string, t time.Time, msg string, p map[string]an
 	p["kind"], p["time"], p["message"], p["source"] = kind, t.UTC(), msg, n.source
 	body, err := json.Marshal(p)
 	if err != nil {
-		n.dropped.Add(1)
+		n.dropAll()
 		n.log.Error("webhook: alert dropped: cannot encode it", slog.String("kind", kind), slog.String("error", err.Error()))
 		return
 	}
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.closed {
-		n.mu.Unlock()
-		n.dropped.Add(1)
+		n.dropAll()
 		n.log.Warn("webhook: alert dropped: notifier closed", slog.String("kind", kind))
 		return
 	}
-	full := len(n.queue) >= n.size
-	if full {
-		n.queue = slices.Delete(n.queue, 0, 1)
-	}
-	n.queue = append(n.queue, body)
-	n.mu.Unlock()
-	if full {
-		n.dropped.Add(1)
-		n.log.Warn("webhook: oldest alert dropped: queue full", slog.Int("size", n.size))
-	}
-	select {
-	case n.wake <- struct{}{}:
-	default:
+	for _, r := range n.receivers {
+		r.push(body)
 	}
 }
 
-// pop takes the oldest body from the queue.
-func (n *Notifier) pop() ([]byte, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(n.queue) == 0 {
-		return nil, false
+// dropAll counts an alert dropped for every receiver.
+func (n *Notifier) dropAll() {
+	for _, r := range n.receivers {
+		r.dropped.Add(1)
 	}
-	b := n.queue[0]
-	n.queue = n.queue[1:]
-	return b, true
-}
-
-// run is the worker: it delivers queued bodies until Close, then those
-// left, unless Close's ctx ends first.
-func (n *Notifier) run() {
-	defer close(n.done)
-	quit := n.quit
-	for {
-		if n.ctx.Err() != nil {
-			n.mu.Lock()
-			n.dropped.Add(int64(len(n.queue)))
-			n.queue = nil
-			n.mu.Unlock()
-			return
-		}
-		if body, ok := n.pop(); ok {
-			for _, u := range n.urls {
-				if n.deliver(u, body) {
-					n.sent.Add(1)
-				} else {
-					n.failed.Add(1)
-				}
-			}
-			continue
-		}
-		if quit == nil { // closed, and the queue is empty for good
-			return
-		}
-		select {
-		case <-n.wake:
-		case <-quit:
-			quit = nil
-		}
-	}
-}
-
-// deliver posts body to u, retrying as configured, and reports success.
-func (n *Notifier) deliver(u *url.URL, body []byte) bool {
-	for try := 1; ; try++ {
-		retry, after, err := n.post(u, body)
-		if err == nil {
-			return true
-		}
-		if !retry || try >= n.tries || n.ctx.Err() != nil {
-			n.log.Error("webhook: alert not delivered", slog.String("host", u.Host),
-				slog.Int("tries", try), slog.String("error", err.Error()))
-			return false
-		}
-		wait := max(n.backoff(try), min(after, n.maxWait))
-		n.log.Debug("webhook: retrying", slog.String("host", u.Host), slog.Int("try", try),
-			slog.Duration("wait", wait), slog.String("error", err.Error()))
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-n.ctx.Done():
-			t.Stop()
-			n.log.Error("webhook: alert not delivered: notifier closed", slog.String("host", u.Host))
-			return false
-		}
-	}
-}
-
-// backoff returns the wait after the given try: minWait doubled try-1
-// times, at most maxWait, drawn from the upper half.
-func (n *Notifier) backoff(try int) time.Duration {
-	d := n.minWait
-	for i := 1; i < try && d < n.maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, n.maxWait)
-	return d/2 + rand.N(d-d/2+1)
-}
-
-// post makes one try. It reports whether a failure is worth retrying and
-// how long the receiver asked to wait (Retry-After).
-func (n *Notifier) post(u *url.URL, body []byte) (retry bool, after time.Duration, err error) {
-	req, err := http.NewRequestWithContext(n.ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return false, 0, fmt.Errorf("webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ebayauth-webhook")
-	if n.secret != nil {
-		req.Header.Set(SignatureHeader, sign(n.secret, body))
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // ue.Error() holds the URL, which may hold a secret
-		}
-		return true, 0, fmt.Errorf("webhook: %s: %w", u.Host, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return false, 0, nil
-	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		after = time.Duration(s) * time.Second
-	}
-	retry = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-	return retry, after, fmt.Errorf("webhook: %s answered %s", u.Host, resp.Status)
 }
 
 func sign(secret, body []byte) string {
@@ -434,17 +329,35 @@ func Verify(secret, body []byte, signature string) bool {
 	return hmac.Equal([]byte(signature), []byte(sign(secret, body)))
 }
 
-// Stats reports the deliveries so far, counting each alert once per URL
-// (sent, failed after its tries), and the alerts dropped unsent (queue
-// full, Notifier closed, unencodable fields, or left when Close gave up).
+// Stats reports the deliveries so far, summed over the receivers: each
+// alert counts once per receiver, as sent, as failed after its tries, or as
+// dropped unsent (its receiver's queue full, the Notifier closed,
+// unencodable fields, or left queued when Close gave up). ReceiverStats
+// tells the receivers apart.
 func (n *Notifier) Stats() (sent, failed, dropped int64) {
-	return n.sent.Load(), n.failed.Load(), n.dropped.Load()
+	for _, r := range n.receivers {
+		sent += r.sent.Load()
+		failed += r.failed.Load()
+		dropped += r.dropped.Load()
+	}
+	return sent, failed, dropped
+}
+
+// ReceiverStats reports the deliveries so far to each receiver, in the
+// order of the URLs given to New.
+func (n *Notifier) ReceiverStats() []ReceiverStats {
+	out := make([]ReceiverStats, len(n.receivers))
+	for i, r := range n.receivers {
+		out[i] = r.stats()
+	}
+	return out
 }
 
 // Close stops the Notifier: later alerts are dropped, and those queued are
 // delivered first, unless ctx ends, which aborts deliveries in progress
-// and drops the rest. When Close returns, the worker goroutine has stopped.
-// It returns ctx's error if ctx ended first. Calling Close again is safe.
+// and drops the rest. When Close returns, every goroutine of the Notifier
+// has stopped. It returns ctx's error if ctx ended first. Calling Close
+// again is safe.
 func (n *Notifier) Close(ctx context.Context) error {
 	n.mu.Lock()
 	if !n.closed {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -327,6 +328,179 @@ func hangingReceiver(t *testing.T) (srv *httptest.Server, arrived chan []byte, r
 	release = func() { once.Do(func() { close(released) }) }
 	t.Cleanup(func() { release(); srv.Close() })
 	return srv, arrived, release
+}
+
+// hangingListener is a receiver that accepts connections and never
+// answers, nor reads: a server stuck for good. accepted gets a value per
+// connection. release closes the connections, and those accepted later at
+// once, as a server that drops them.
+func hangingListener(t *testing.T) (url string, accepted chan struct{}, release func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted = make(chan struct{}, 1000)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		conns    []net.Conn
+		released bool
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if released {
+				c.Close()
+			} else {
+				conns = append(conns, c)
+			}
+			mu.Unlock()
+			accepted <- struct{}{}
+		}
+	})
+	release = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		released = true
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		release()
+	})
+	return "http://" + ln.Addr().String() + "/hook", accepted, release
+}
+
+// hangGuard bounds a wait that a correct Notifier ends at once; it only
+// turns a hang into a failure, and measures nothing.
+const hangGuard = time.Minute
+
+// waitRequests waits for n requests to r and returns them.
+func waitRequests(t *testing.T, r *receiver, n int, what string) []request {
+	t.Helper()
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
+	var out []request
+	for len(out) < n {
+		select {
+		case q := <-r.reqs:
+			out = append(out, q)
+		case <-guard.C:
+			t.Fatalf("%s: got %d of %d requests", what, len(out), n)
+		}
+	}
+	return out
+}
+
+func receiverStats(t *testing.T, n *webhook.Notifier) []webhook.ReceiverStats {
+	t.Helper()
+	st := n.ReceiverStats()
+	for i := range st {
+		st[i].LastError = nil // compared apart
+	}
+	return st
+}
+
+// TestHangingReceiverStarvesNoOther: a receiver that never answers holds
+// up its own alerts only. Its tries time out after an hour, so that the
+// healthy receiver gets every alert while the hanging one is still on its
+// first.
+func TestHangingReceiverStarvesNoOther(t *testing.T) {
+	hung, accepted, release := hangingListener(t)
+	healthy := newReceiver(t, ok)
+	n := newNotifier(t, []string{hung, healthy.URL + "/services/T0/SECRET"},
+		webhook.WithTimeout(time.Hour), webhook.WithRetry(1, time.Hour, time.Hour))
+	const alerts = 20
+	var want []string
+	for i := range alerts {
+		want = append(want, fmt.Sprint("a", i))
+		n.Alert(want[i], "m", nil)
+	}
+	select { // the hanging receiver holds its first alert, for an hour
+	case <-accepted:
+	case <-time.After(hangGuard):
+		t.Fatal("the hanging receiver got no connection")
+	}
+	got := kinds(t, waitRequests(t, healthy, alerts, "healthy receiver while the other hangs"))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("healthy receiver got (-want +got):\n%s", diff)
+	}
+	hungName := strings.TrimSuffix(hung, "/hook") + "/…"
+	if st := n.ReceiverStats()[0]; st.Sent != 0 || st.Failed != 0 || st.Queued != alerts-1 {
+		t.Errorf("hanging receiver's stats %+v; want its first alert in flight, the others queued", st)
+	}
+
+	// The hanging receiver drops its connections: its alerts fail in turn.
+	release()
+	closeNotifier(t, n)
+	wantStats := []webhook.ReceiverStats{
+		{Receiver: hungName, Failed: alerts},
+		{Receiver: healthy.URL + "/…", Sent: alerts},
+	}
+	if diff := cmp.Diff(wantStats, receiverStats(t, n)); diff != "" {
+		t.Errorf("ReceiverStats (-want +got):\n%s", diff)
+	}
+	checkStats(t, n, alerts, alerts, 0)
+}
+
+// TestTimeoutPerTry: a try that gets no answer ends at the timeout and
+// is retried; the error says it timed out.
+func TestTimeoutPerTry(t *testing.T) {
+	hung, _, _ := hangingListener(t)
+	n := newNotifier(t, []string{hung}, webhook.WithTimeout(time.Millisecond), fastRetry)
+	n.Alert("a", "m", nil)
+	closeNotifier(t, n) // flushes: each of the 3 tries ends at its timeout
+	st := n.ReceiverStats()
+	if len(st) != 1 || st[0].Failed != 1 || st[0].Sent != 0 {
+		t.Fatalf("ReceiverStats() = %+v; want one alert failed", st)
+	}
+	var de *webhook.DeliveryError
+	var timeout interface{ Timeout() bool }
+	if !errors.As(st[0].LastError, &de) || !de.Temporary() || de.StatusCode != 0 ||
+		!errors.Is(de, context.DeadlineExceeded) && !(errors.As(de, &timeout) && timeout.Timeout()) {
+		t.Errorf("LastError = %v; want a temporary *DeliveryError that timed out", st[0].LastError)
+	}
+}
+
+// TestDropOldestPerReceiver: a full queue drops the oldest alerts of its
+// own receiver only.
+func TestDropOldestPerReceiver(t *testing.T) {
+	srv, arrived, release := hangingReceiver(t)
+	healthy := newReceiver(t, ok)
+	n := newNotifier(t, []string{srv.URL, healthy.URL}, webhook.WithQueueSize(3))
+	n.Alert("a0", "m", nil)
+	first := <-arrived // a0 is in flight to srv
+	waitRequests(t, healthy, 1, "a0")
+	for i := 1; i <= 5; i++ {
+		n.Alert(fmt.Sprint("a", i), "m", nil)
+		waitRequests(t, healthy, 1, fmt.Sprint("a", i)) // the healthy queue never fills
+	}
+	release()
+	closeNotifier(t, n)
+	reqs := []request{{body: first}}
+	for len(arrived) > 0 {
+		reqs = append(reqs, request{body: <-arrived})
+	}
+	if diff := cmp.Diff([]string{"a0", "a3", "a4", "a5"}, kinds(t, reqs)); diff != "" {
+		t.Errorf("delivered to the slow receiver (-want +got):\n%s", diff)
+	}
+	want := []webhook.ReceiverStats{
+		{Receiver: srv.URL, Sent: 4, Dropped: 2},
+		{Receiver: healthy.URL, Sent: 6},
+	}
+	if diff := cmp.Diff(want, receiverStats(t, n)); diff != "" {
+		t.Errorf("ReceiverStats (-want +got):\n%s", diff)
+	}
+	checkStats(t, n, 10, 0, 2)
 }
 
 func TestNotifyNeverBlocks(t *testing.T) {
