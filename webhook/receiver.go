@@ -173,7 +173,10 @@ func (r *receiver) post(body []byte) *DeliveryError {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ebayauth-webhook")
 	if n.secret != nil {
-		req.Header.Set(SignatureHeader, sign(n.secret, body))
+		// Signed at each try, so that a retry after a long wait is fresh.
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set(TimestampHeader, ts)
+		req.Header.Set(SignatureHeader, sign(n.secret, ts, body))
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {

@@ -2,8 +2,8 @@
 // failing refresh, a refused refresh token, the fallback token in use, the
 // token store down, and their recoveries.
 //
-// A Notifier queues alerts and posts them from one goroutine, so that the
-// Manager never waits for a slow receiver:
+// A Notifier queues alerts and posts them from goroutines of its own, so
+// that the Manager never waits for a slow receiver:
 //
 //	n, err := webhook.New([]string{"https://alerts.example.com/ebay"},
 //		webhook.WithSecret(secret), webhook.WithSource("lister-1"))
@@ -24,6 +24,7 @@
 // Each alert is a JSON object:
 //
 //	{
+//	  "id": "5CZ3LQ7BWKXJ2M4TQ6N3RYV7HA",
 //	  "kind": "refresh_failed",
 //	  "time": "2025-06-01T12:00:00Z",
 //	  "message": "eBay token refresh failed",
@@ -33,9 +34,47 @@
 //	  "error": "ebayauth: ..."             // the failure, if any
 //	}
 //
-// plus the fields given to Alert. It holds no credential. With WithSecret,
-// the header X-Ebayauth-Signature carries "sha256=" and the hex HMAC-SHA256
-// of the body under the secret; receivers check it with Verify.
+// plus the fields given to Alert. It holds no credential. The id is the
+// alert's own, the same on every try and for every receiver.
+//
+// # Signatures
+//
+// With WithSecret, each request carries two headers:
+//
+//	X-Ebayauth-Timestamp: 1748779200
+//	X-Ebayauth-Signature: v1=5f0c…(64 hex digits)
+//
+// The timestamp is the Unix time in seconds when the request was sent;
+// each retry is signed anew. The signature is "v1=" and the hex
+// HMAC-SHA256, under the secret, of the timestamp as sent, a period, and
+// the body:
+//
+//	hex(HMAC-SHA256(secret, "1748779200" + "." + body))
+//
+// A receiver, in any language, checks a request this way:
+//
+//  1. Read the body as raw bytes, before decoding the JSON.
+//  2. Compute the HMAC above over the X-Ebayauth-Timestamp header as
+//     received, and compare it in constant time with the hex digits after
+//     "v1=" (hmac.Equal; crypto.timingSafeEqual; hmac.compare_digest).
+//     Refuse the request if a header is missing, the prefix is not "v1=",
+//     or the two differ.
+//  3. Refuse it if the timestamp is more than five minutes before or
+//     after the receiver's clock (DefaultMaxAge): a request recorded and
+//     replayed later is refused, and changing its timestamp breaks the
+//     signature.
+//  4. To refuse a replay within those five minutes as well, remember the
+//     ids of the alerts accepted in the last five minutes and ignore one
+//     seen again; this also ignores the duplicate a lost answer can cause.
+//
+// In Go, Verify does steps 2 and 3 (VerifyAt takes a clock and a maximum
+// age of the caller's); see its example.
+//
+// The "v1=" prefix names this scheme: earlier versions sent "sha256=" and
+// the HMAC of the body alone, with no timestamp, so that a request
+// captured once verified for ever. Verify refuses that form; a receiver
+// written for it must be updated, and will refuse the new requests until
+// it is, rather than accept them unchecked.
 //
 // Delivery is best effort, and each receiver is served on its own: it has
 // a goroutine and a queue of its own (DefaultQueueSize alerts; when full,
@@ -52,9 +91,7 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,10 +104,6 @@ import (
 
 	"github.com/ebayauth/ebayauth"
 )
-
-// SignatureHeader is the header that carries the body's signature when the
-// Notifier has a secret.
-const SignatureHeader = "X-Ebayauth-Signature"
 
 // Defaults of the options.
 const (
@@ -119,9 +152,10 @@ type Notifier struct {
 // An Option configures a Notifier.
 type Option func(*Notifier)
 
-// WithSecret makes the Notifier sign each body with HMAC-SHA256 under
-// secret, in the SignatureHeader header. By default, or if secret is empty,
-// bodies are not signed.
+// WithSecret makes the Notifier sign each request with HMAC-SHA256 under
+// secret, in the TimestampHeader and SignatureHeader headers, as the
+// package documentation describes. By default, or if secret is empty,
+// requests are not signed.
 func WithSecret(secret []byte) Option {
 	return func(n *Notifier) {
 		if len(secret) > 0 {
@@ -277,8 +311,8 @@ func (n *Notifier) Notify(e ebayauth.Event) {
 
 // Alert queues an alert that comes from no event, such as
 // "refresh_token_expiring". The fields are added to the payload, except
-// those named like its standard members (kind, time, message, source), and
-// must encode as JSON. It never blocks.
+// those named like its standard members (id, kind, time, message, source),
+// and must encode as JSON. It never blocks.
 func (n *Notifier) Alert(kind, message string, fields map[string]any) {
 	p := make(map[string]any, len(fields)+4)
 	for k, v := range fields {
@@ -291,7 +325,7 @@ func (n *Notifier) enqueue(kind string, t time.Time, msg string, p map[string]an
 	if t.IsZero() {
 		t = time.Now()
 	}
-	p["kind"], p["time"], p["message"], p["source"] = kind, t.UTC(), msg, n.source
+	p["id"], p["kind"], p["time"], p["message"], p["source"] = rand.Text(), kind, t.UTC(), msg, n.source
 	body, err := json.Marshal(p)
 	if err != nil {
 		n.dropAll()
@@ -315,18 +349,6 @@ func (n *Notifier) dropAll() {
 	for _, r := range n.receivers {
 		r.dropped.Add(1)
 	}
-}
-
-func sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Verify reports whether signature, the value of the SignatureHeader
-// header, signs body under secret. It is for receivers.
-func Verify(secret, body []byte, signature string) bool {
-	return hmac.Equal([]byte(signature), []byte(sign(secret, body)))
 }
 
 // Stats reports the deliveries so far, summed over the receivers: each

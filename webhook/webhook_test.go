@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,7 @@ func TestPayloadAndSignature(t *testing.T) {
 	secret := []byte("s3cret")
 	r := newReceiver(t, ok)
 	n := newNotifier(t, []string{r.URL + "/hook"}, webhook.WithSecret(secret))
+	before := time.Now().Truncate(time.Second)
 	at := time.Date(2025, 6, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	n.Notify(ebayauth.Event{
 		Kind: ebayauth.EventRefreshFailed, Time: at, Fingerprint: "9f86d081",
@@ -142,30 +144,40 @@ func TestPayloadAndSignature(t *testing.T) {
 		t.Fatalf("got %d requests; want 2", len(reqs))
 	}
 
-	var got []map[string]any
+	var (
+		got []map[string]any
+		ids []any
+	)
 	for _, q := range reqs {
 		if ct := q.header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q; want application/json", ct)
 		}
 		// Recompute the signature as a receiver would.
+		ts := q.header.Get(webhook.TimestampHeader)
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || time.Unix(sec, 0).Before(before) || time.Unix(sec, 0).After(time.Now()) {
+			t.Errorf("timestamp %q (%v); want now, in Unix seconds", ts, err)
+		}
 		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(ts + "."))
 		mac.Write(q.body)
-		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		want := "v1=" + hex.EncodeToString(mac.Sum(nil))
 		if sig := q.header.Get(webhook.SignatureHeader); sig != want {
 			t.Errorf("signature %q; want %q", sig, want)
 		}
-		if !webhook.Verify(secret, q.body, q.header.Get(webhook.SignatureHeader)) {
-			t.Error("Verify rejects a good signature")
-		}
-		if webhook.Verify([]byte("other"), q.body, q.header.Get(webhook.SignatureHeader)) ||
-			webhook.Verify(secret, append(q.body, ' '), q.header.Get(webhook.SignatureHeader)) {
-			t.Error("Verify accepts a bad signature")
+		if err := webhook.Verify(secret, q.header, q.body); err != nil {
+			t.Errorf("Verify = %v; want nil", err)
 		}
 		var p map[string]any
 		if err := json.Unmarshal(q.body, &p); err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, p["id"])
+		delete(p, "id")
 		got = append(got, p)
+	}
+	if id, ok := ids[0].(string); !ok || len(id) != 26 || ids[1] == ids[0] {
+		t.Errorf("ids %q; want two different random ones", ids)
 	}
 	want := []map[string]any{{
 		"kind":        "refresh_failed",
@@ -195,14 +207,17 @@ func TestAlert(t *testing.T) {
 		"refresh_token_expiry": "2025-07-01T00:00:00Z",
 		"days_left":            10,
 		"kind":                 "spoofed", // standard members are not overridden
+		"id":                   "spoofed",
 	})
 	closeNotifier(t, n)
 	reqs := r.received()
 	if len(reqs) != 1 {
 		t.Fatalf("got %d requests; want 1", len(reqs))
 	}
-	if sig := reqs[0].header.Get(webhook.SignatureHeader); sig != "" {
-		t.Errorf("signature %q without a secret", sig)
+	for _, h := range []string{webhook.SignatureHeader, webhook.TimestampHeader} {
+		if v := reqs[0].header.Get(h); v != "" {
+			t.Errorf("%s %q without a secret", h, v)
+		}
 	}
 	var p map[string]any
 	if err := json.Unmarshal(reqs[0].body, &p); err != nil {
@@ -213,6 +228,10 @@ func TestAlert(t *testing.T) {
 		t.Errorf("time %v (%v); want about now", p["time"], err)
 	}
 	delete(p, "time")
+	if id, _ := p["id"].(string); len(id) != 26 {
+		t.Errorf("id %q; want a random one", p["id"])
+	}
+	delete(p, "id")
 	want := map[string]any{
 		"kind": "refresh_token_expiring", "message": "the refresh token expires in 10 days", "source": "test",
 		"refresh_token_expiry": "2025-07-01T00:00:00Z", "days_left": 10.0,

@@ -190,10 +190,11 @@ func newHookServer(t *testing.T, secret string) *hookServer {
 		h.bodies = append(h.bodies, string(body))
 		h.mu.Unlock()
 		mac := hmac.New(sha256.New, h.secret)
+		mac.Write([]byte(r.Header.Get(webhook.TimestampHeader) + "."))
 		mac.Write(body)
-		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		want := "v1=" + hex.EncodeToString(mac.Sum(nil))
 		got := r.Header.Get(webhook.SignatureHeader)
-		if got != want || !webhook.Verify(h.secret, body, got) {
+		if err := webhook.Verify(h.secret, r.Header, body); got != want || err != nil {
 			t.Errorf("webhook signature %q; want %q", got, want)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
