@@ -35,9 +35,10 @@ type ReceiverStats struct {
 // receiver is one webhook URL with its queue and goroutine, so that a
 // receiver that does not answer holds up no other.
 type receiver struct {
-	n    *Notifier
-	url  *url.URL
-	name string // redacted, for logs and errors
+	n       *Notifier
+	url     *url.URL
+	name    string   // redacted, for logs and errors
+	secrets []string // what of the URL errors must not show
 
 	mu      sync.Mutex // guards queue and lastErr
 	queue   [][]byte   // bodies, oldest first
@@ -168,7 +169,7 @@ func (r *receiver) post(body []byte) *DeliveryError {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url.String(), bytes.NewReader(body))
 	if err != nil {
-		return &DeliveryError{Receiver: r.name, Err: err}
+		return &DeliveryError{Receiver: r.name, Err: err, scrub: r.secrets}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ebayauth-webhook")
@@ -183,7 +184,7 @@ func (r *receiver) post(body []byte) *DeliveryError {
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err // ue.Error() holds the URL, which may hold a secret
 		}
-		return &DeliveryError{Receiver: r.name, Err: err, temporary: true}
+		return &DeliveryError{Receiver: r.name, Err: err, scrub: r.secrets, temporary: true}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -199,19 +200,22 @@ func (r *receiver) post(body []byte) *DeliveryError {
 }
 
 // DeliveryError is a try to deliver an alert that failed. Its message
-// names the receiver by scheme and host only.
+// shows the receiver's scheme and host only, and nothing else of its URL,
+// even where Err's own message quotes it (Err is the cause that net/http's
+// *url.Error wrapped, whose message quotes the URL whole).
 type DeliveryError struct {
-	Receiver   string        // the receiver's URL cut to scheme and host, as in ReceiverStats
+	Receiver   string        // the receiver's URL cut by RedactURL, as in ReceiverStats
 	StatusCode int           // the receiver's answer; 0 if there was none
 	Status     string        // the answer's status line, such as "503 Service Unavailable"
 	RetryAfter time.Duration // the answer's Retry-After, if any
 	Err        error         // why there was no answer (network error, timeout), if so
 	temporary  bool
+	scrub      []string // parts of the URL to cut from Err's message
 }
 
 func (e *DeliveryError) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("webhook: %s: %v", e.Receiver, e.Err)
+		return fmt.Sprintf("webhook: %s: %s", e.Receiver, scrub(e.Err.Error(), e.scrub))
 	}
 	return fmt.Sprintf("webhook: %s answered %s", e.Receiver, e.Status)
 }

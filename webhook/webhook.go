@@ -249,13 +249,14 @@ func New(urls []string, opts ...Option) (*Notifier, error) {
 			if errors.As(err, &ue) {
 				err = ue.Err // ue.Error() would repeat the URL in full
 			}
-			return nil, fmt.Errorf("webhook: URL %d %q: %w", i+1, redact(nil, raw), err)
+			return nil, fmt.Errorf("webhook: URL %d %q: %w", i+1, RedactURL(raw), err)
 		case u.Scheme != "http" && u.Scheme != "https":
-			return nil, fmt.Errorf("webhook: URL %d %q: scheme is not http or https", i+1, redact(u, raw))
+			return nil, fmt.Errorf("webhook: URL %d %q: scheme is not http or https", i+1, RedactURL(raw))
 		case u.Host == "":
-			return nil, fmt.Errorf("webhook: URL %d %q: no host", i+1, redact(u, raw))
+			return nil, fmt.Errorf("webhook: URL %d %q: no host", i+1, RedactURL(raw))
 		}
-		n.receivers = append(n.receivers, &receiver{n: n, url: u, name: redact(u, raw), wake: make(chan struct{}, 1)})
+		n.receivers = append(n.receivers, &receiver{n: n, url: u, name: RedactURL(raw),
+			secrets: secretParts(raw, u), wake: make(chan struct{}, 1)})
 	}
 	for _, o := range opts {
 		o(n)
@@ -269,22 +270,6 @@ func New(urls []string, opts ...Option) (*Notifier, error) {
 		close(n.done)
 	}()
 	return n, nil
-}
-
-// redact shows enough of a URL to recognize it, and no more: webhook URLs
-// often hold a secret in their path or query (Slack, Discord, Teams).
-func redact(u *url.URL, raw string) string {
-	if u != nil && u.Host != "" {
-		s := u.Scheme + "://" + u.Host
-		if u.Path != "" || u.RawQuery != "" {
-			s += "/…"
-		}
-		return s
-	}
-	if r := []rune(raw); len(r) > 12 {
-		return string(r[:12]) + "…"
-	}
-	return raw
 }
 
 // Notify queues an alert for e if its kind is alert-worthy: refresh_failed,

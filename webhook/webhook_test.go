@@ -327,6 +327,45 @@ func TestNetworkErrorKeepsURLSecret(t *testing.T) {
 	}
 }
 
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestErrorsKeepURLSecret: whatever quotes the URL in an error (here a
+// transport, as a proxy's might), the errors and logs show its scheme and
+// host only.
+func TestErrorsKeepURLSecret(t *testing.T) {
+	for _, tc := range []struct{ name, url, receiver string }{
+		{"path and query", "https://hooks.example.com/services/T000/SECRETPATH?token=SECRETQUERY", "https://hooks.example.com/…"},
+		{"user info", "https://user:SECRETPASS@hooks.example.com:8443", "https://hooks.example.com:8443"},
+		{"escaped path", "https://hooks.example.com/a%20SECRETPATH", "https://hooks.example.com/…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncbuf.Buffer
+			client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				return nil, fmt.Errorf("proxy refused %s (path %s, query %s, user %s)", r.URL, r.URL.Path, r.URL.RawQuery, r.URL.User)
+			})}
+			n := newNotifier(t, []string{tc.url}, fastRetry, webhook.WithHTTPClient(client),
+				webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			n.Alert("a", "m", nil)
+			closeNotifier(t, n)
+			st := n.ReceiverStats()
+			if len(st) != 1 || st[0].Receiver != tc.receiver || st[0].LastError == nil {
+				t.Fatalf("ReceiverStats() = %+v; want receiver %q with its error", st, tc.receiver)
+			}
+			msg := st[0].LastError.Error()
+			if want := "webhook: " + tc.receiver + ": proxy refused "; !strings.HasPrefix(msg, want) {
+				t.Errorf("LastError %q; want it to start with %q", msg, want)
+			}
+			for _, text := range []string{msg, logs.String()} {
+				if strings.Contains(text, "SECRET") {
+					t.Errorf("the URL's secret shows:\n%s", text)
+				}
+			}
+		})
+	}
+}
+
 // hangingReceiver answers no request until release is called; arrived
 // gets the body of each request as it arrives.
 func hangingReceiver(t *testing.T) (srv *httptest.Server, arrived chan []byte, release func()) {
@@ -610,10 +649,12 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{"none", nil, "webhook: no URL"},
-		{"no scheme", []string{"https://ok.example/", "hooks.example.com/services/SECRET"}, `webhook: URL 2 "hooks.exampl…": scheme is not http or https`},
+		{"no scheme", []string{"https://ok.example/", "hooks.example.com/services/SECRET"}, `webhook: URL 2 "…": scheme is not http or https`},
 		{"ftp", []string{"ftp://files.example/SECRET"}, `webhook: URL 1 "ftp://files.example/…": scheme is not http or https`},
-		{"no host", []string{"http:///SECRET"}, `webhook: URL 1 "http:///SECR…": no host`},
-		{"unparsable", []string{"http://h.example/\x7fSECRET"}, `webhook: URL 1 "http://h.exa…": net/url: invalid control character in URL`},
+		{"no host", []string{"http:///SECRET"}, `webhook: URL 1 "http://…": no host`},
+		{"unparsable", []string{"http://h.example/\x7fSECRET"}, `webhook: URL 1 "http://h.example/…": net/url: invalid control character in URL`},
+		{"bad port", []string{"http://u:SECRET@h.example:x/SECRET"}, `webhook: URL 1 "http://h.example:x/…": invalid port ":x" after host`},
+		{"control character in host", []string{"http://h\nSECRET/"}, `webhook: URL 1 "http://…": net/url: invalid control character in URL`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := webhook.New(tc.urls)

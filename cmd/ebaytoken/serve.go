@@ -103,11 +103,6 @@ func cmdServe(ctx context.Context, c *call) error {
 	hooks := []func(ebayauth.Event){collector.Observe}
 	var notifier *webhook.Notifier
 	if len(o.webhooks) > 0 {
-		for _, u := range o.webhooks {
-			if err := checkURL(u); err != nil {
-				return usagef("--webhook: %v", err)
-			}
-		}
 		opts := []webhook.Option{webhook.WithLogger(log)}
 		if secret != "" {
 			opts = append(opts, webhook.WithSecret([]byte(secret)))
@@ -116,7 +111,7 @@ func cmdServe(ctx context.Context, c *call) error {
 			opts = append(opts, webhook.WithSource(o.source))
 		}
 		n, err := webhook.New(o.webhooks, opts...)
-		if err != nil {
+		if err != nil { // its message shows no more of a URL than its scheme and host
 			return usagef("--webhook: %v", err)
 		}
 		notifier = n
@@ -130,6 +125,10 @@ func cmdServe(ctx context.Context, c *call) error {
 		defer cancel()
 		if err := notifier.Close(ctx); err != nil {
 			log.Warn("ebaytoken: alerts still queued at shutdown were dropped", slog.String("error", err.Error()))
+		}
+		for _, w := range webhookDocs(notifier) {
+			log.Info("ebaytoken: webhook deliveries", slog.String("receiver", w.Receiver), slog.Int64("sent", w.Sent),
+				slog.Int64("failed", w.Failed), slog.Int64("dropped", w.Dropped))
 		}
 	}
 
@@ -149,7 +148,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
 	}
 	srv := &http.Server{
-		Handler:           serveMux(ss, reg),
+		Handler:           serveMux(ss, reg, notifier),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -160,7 +159,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		slog.String("kind", ss.m.Status().Kind),
 		slog.String("store", ss.m.Status().Store),
 		slog.Bool("scheduled_refresh", c.s.RefreshEnabled),
-		slog.Any("webhooks", webhookHosts(o.webhooks)))
+		slog.Any("webhooks", webhookNames(o.webhooks)))
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -202,14 +201,40 @@ func cmdServe(ctx context.Context, c *call) error {
 	return failure
 }
 
-// webhookHosts names the webhooks for logs by host only: a webhook URL
-// often carries a token in its path.
-func webhookHosts(urls []string) []string {
-	hosts := make([]string, len(urls))
+// webhookNames names the webhooks for logs by scheme and host only: a
+// webhook URL often carries a token in its path or query.
+func webhookNames(urls []string) []string {
+	names := make([]string, len(urls))
 	for i, u := range urls {
-		hosts[i] = hostOf(u)
+		names[i] = webhook.RedactURL(u)
 	}
-	return hosts
+	return names
+}
+
+// webhookDoc is what /status says of a webhook.
+type webhookDoc struct {
+	Receiver  string `json:"receiver"` // scheme and host only
+	Sent      int64  `json:"sent"`
+	Failed    int64  `json:"failed"`
+	Dropped   int64  `json:"dropped"`
+	Queued    int    `json:"queued"`
+	LastError string `json:"last_error,omitempty"` // shows the URL's scheme and host only
+}
+
+// webhookDocs reports n's deliveries per webhook; nil if n is nil.
+func webhookDocs(n *webhook.Notifier) []webhookDoc {
+	if n == nil {
+		return nil
+	}
+	var docs []webhookDoc
+	for _, st := range n.ReceiverStats() {
+		d := webhookDoc{Receiver: st.Receiver, Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued}
+		if st.LastError != nil {
+			d.LastError = st.LastError.Error()
+		}
+		docs = append(docs, d)
+	}
+	return docs
 }
 
 // validateLoop validates every interval: serve with scheduled refresh
@@ -272,7 +297,7 @@ type healthDoc struct {
 	Reason      string         `json:"reason,omitempty"`
 }
 
-func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
+func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := ss.m.Status()
@@ -291,7 +316,9 @@ func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = writeJSON(w, ss.liveStatus())
+		d := ss.liveStatus()
+		d.Webhooks = webhookDocs(notifier)
+		_ = writeJSON(w, d)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

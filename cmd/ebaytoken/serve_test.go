@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -433,4 +434,85 @@ func TestServeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deadURL is the URL of a receiver that is gone: connections to it are
+// refused.
+func deadURL(t *testing.T, path string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL + path
+	srv.Close()
+	return u
+}
+
+// TestServeWebhookURLsRedacted: a webhook URL often carries its secret in
+// its path or query (Slack, Discord) or its user info: serve shows only
+// its scheme and host, in its startup line, its delivery errors, /status
+// and its usage errors.
+func TestServeWebhookURLsRedacted(t *testing.T) {
+	t.Run("running", func(t *testing.T) {
+		f := newFake(t)
+		f.FailNext(-1, http.StatusServiceUnavailable, "down") // a refresh_failed alert at once
+		dead := deadURL(t, "/services/T000/B000/SECRETPATH?token=SECRETQUERY")
+		withUser := strings.Replace(deadURL(t, "/x"), "http://", "http://user:SECRETPASS@", 1)
+		s := startServe(t, "-v", "--webhook", dead, "--webhook", withUser)
+		// Delivery fails: net/http's error (a *url.Error) quotes the URL.
+		eventually(t, 10*time.Second, "a failed delivery to each webhook", func() bool {
+			return strings.Count(s.stderr.String(), `"msg":"webhook: retrying"`) >= 2
+		})
+		want := []string{hostURL(dead) + "/…", hostURL(withUser) + "/…"}
+		for _, rec := range s.logs(t) {
+			if rec["msg"] == "ebaytoken: serving" {
+				if got := fmt.Sprint(rec["webhooks"]); got != fmt.Sprint(want) {
+					t.Errorf("startup line's webhooks %q; want %q", got, fmt.Sprint(want))
+				}
+			}
+		}
+		code, status := s.get(t, "/status")
+		var d statusDoc
+		if err := json.Unmarshal([]byte(status), &d); err != nil || code != http.StatusOK {
+			t.Fatalf("/status %d %q: %v", code, status, err)
+		}
+		if len(d.Webhooks) != 2 || d.Webhooks[0].Receiver != want[0] || d.Webhooks[1].Receiver != want[1] ||
+			!strings.Contains(d.Webhooks[0].LastError, "connection refused") {
+			t.Errorf("/status webhooks %+v; want %q with their errors", d.Webhooks, want)
+		}
+		s.stop(t)
+		for i, text := range []string{s.stderr.String(), status} {
+			if strings.Contains(text, "SECRET") {
+				t.Errorf("output %d shows a webhook URL's secret:\n%s", i, text)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"ftp", "ftp://hooks.example.com/services/SECRETPATH", `"ftp://hooks.example.com/…": scheme is not http or https`},
+		{"no scheme", "hooks.example.com/services/SECRETPATH", `"…": scheme is not http or https`},
+		{"no host", "https:///services/SECRETPATH", `"https://…": no host`},
+		{"control character", "https://hooks.example.com/\x7fSECRETPATH", `"https://hooks.example.com/…": net/url: invalid control character in URL`},
+		{"bad port", "https://user:SECRETPASS@hooks.example.com:x/services/SECRETPATH", `"https://hooks.example.com:x/…": invalid port`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFake(t)
+			r := runCLI(t, "serve", "--listen", "127.0.0.1:0", "--webhook", tc.url).want(t, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q; want it to hold %q", r.stderr, tc.want)
+			}
+			if strings.Contains(r.stderr, "SECRET") {
+				t.Errorf("stderr shows the webhook URL's secret: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// hostURL cuts u to scheme and host.
+func hostURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u.Scheme + "://" + u.Host
 }

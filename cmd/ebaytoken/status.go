@@ -27,6 +27,9 @@ type statusDoc struct {
 	LastValidation  time.Time `json:"last_validation,omitzero"`
 	ValidationError string    `json:"validation_error,omitempty"`
 	Warnings        []string  `json:"warnings,omitempty"`
+	// Webhooks are serve's alert receivers and their deliveries (serve's
+	// /status only).
+	Webhooks []webhookDoc `json:"webhooks,omitempty"`
 }
 
 // session is a Manager with its store and history, for one subcommand.
