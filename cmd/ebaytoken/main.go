@@ -143,8 +143,9 @@ func (e *exitError) Error() string { return e.msg }
 // failed is a failure already reported on stdout or stderr: exit 1, no message.
 var failed = &exitError{code: exitFailure}
 
-// run runs the command line args and returns the exit status.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run runs the command line args and returns the exit status. Tests pass
+// tweaks to set what has no flag, such as serve's HTTP limits.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, tweaks ...func(*call)) int {
 	errw := &syncWriter{w: stderr}
 	if len(args) == 0 {
 		fmt.Fprintln(errw, "ebaytoken: missing subcommand; run 'ebaytoken help' for usage")
@@ -171,6 +172,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw}
+	for _, t := range tweaks {
+		t(c)
+	}
 	fs, common := newFlagSet(cmd, c)
 	fs.SetOutput(io.Discard) // errors are reported in one line below
 	pos, err := parseInterspersed(fs, args[1:])

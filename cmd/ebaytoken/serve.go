@@ -38,13 +38,56 @@ const (
 // still queued.
 const shutdownGrace = 3 * time.Second
 
-// serveOptions are serve's own flags.
+// defaultHTTPLimits are serve's HTTP limits. Its clients send small GETs
+// (/healthz, /metrics, /status) and get small, quick answers; a slow or
+// idle client must not hold a connection or a goroutine for long.
+var defaultHTTPLimits = httpLimits{
+	readHeader: 5 * time.Second,
+	read:       10 * time.Second,
+	// WriteTimeout runs from the end of the request's headers to the end
+	// of the answer, whole. An endpoint that streams (server-sent events,
+	// a long poll) would be cut after it: such a handler must lift the
+	// deadline for its own responses with
+	// http.NewResponseController(w).SetWriteDeadline(time.Time{}) (and
+	// bound its stream itself), not raise the limit for every endpoint.
+	write:          30 * time.Second,
+	idle:           60 * time.Second,
+	maxHeaderBytes: 32 << 10,
+}
+
+// newHTTPServer returns serve's HTTP server, with the limits l (zero:
+// defaultHTTPLimits).
+func newHTTPServer(h http.Handler, log *slog.Logger, l httpLimits) *http.Server {
+	if l == (httpLimits{}) {
+		l = defaultHTTPLimits
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle, // else an idle keep-alive connection stays open for good
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveOptions are serve's own flags, and its HTTP limits.
 type serveOptions struct {
 	listen        string
 	webhooks      []string
 	webhookSecret string
 	source        string
 	rtCheckEvery  time.Duration
+	limits        httpLimits // zero: defaultHTTPLimits; no flag, tests set it
+}
+
+// httpLimits bound what a client of serve's HTTP server may take: time to
+// send its request, to read the answer, to stay idle between requests,
+// and header bytes.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
 }
 
 func serveFlags(fs *flag.FlagSet, c *call) {
@@ -147,11 +190,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		closeNotifier()
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
 	}
-	srv := &http.Server{
-		Handler:           serveMux(ss, reg, notifier),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(serveMux(ss, reg, notifier), log, o.limits)
 	log.Info("ebaytoken: serving",
 		slog.String("addr", "http://"+ln.Addr().String()),
 		slog.String("environment", c.s.environmentName()),

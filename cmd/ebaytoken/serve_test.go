@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,10 +44,20 @@ type served struct {
 // startServe runs serve on a free loopback port and waits until it listens.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
+	return startServeTweaked(t, nil, args...)
+}
+
+// startServeTweaked is startServe with a tweak of the call, if not nil.
+func startServeTweaked(t *testing.T, tweak func(*call), args ...string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{stderr: &syncbuf.Buffer{}, done: make(chan int, 1), cancel: cancel, code: -1}
+	var tweaks []func(*call)
+	if tweak != nil {
+		tweaks = append(tweaks, tweak)
+	}
 	go func() {
-		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr)
+		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr, tweaks...)
 	}()
 	t.Cleanup(func() { s.stop(t) })
 	eventually(t, 10*time.Second, "serve to listen", func() bool {
@@ -515,4 +528,113 @@ func hostURL(raw string) string {
 		panic(err)
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// rawRequest writes a GET of path with header to conn, and reads the answer
+// from br.
+func rawRequest(t *testing.T, conn net.Conn, br *bufio.Reader, path string, header map[string]string) *http.Response {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: ebaytoken\r\n", path)
+	for k, v := range header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func dial(t *testing.T, base string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, bufio.NewReader(conn)
+}
+
+// TestServeIdleTimeout: the server closes a keep-alive connection that
+// stays idle. The other timeouts are an hour, so that only the idle one
+// can close it.
+func TestServeIdleTimeout(t *testing.T) {
+	newFake(t)
+	s := startServeTweaked(t, func(c *call) {
+		c.serve.limits = httpLimits{readHeader: time.Hour, read: time.Hour, write: time.Hour,
+			idle: 50 * time.Millisecond, maxHeaderBytes: 1 << 20}
+	})
+	conn, br := dial(t, s.base)
+	if resp := rawRequest(t, conn, br, "/", nil); resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("GET / = %s (close %v); want 200 on a kept-alive connection", resp.Status, resp.Close)
+	}
+	// The server closes the connection: reading ends. The deadline is a
+	// hang guard, an hour shorter than the other timeouts.
+	if err := conn.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := br.ReadByte()
+	var ne net.Error
+	switch {
+	case err == nil:
+		t.Fatalf("read %q on an idle connection; want it closed", b)
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Fatal("the server kept an idle keep-alive connection open")
+	}
+}
+
+// TestServeHeaderLimit: an oversized header gets 431, with the limits
+// serve runs with.
+func TestServeHeaderLimit(t *testing.T) {
+	newFake(t)
+	s := startServe(t)
+	for _, tc := range []struct {
+		name string
+		size int
+		want int
+	}{
+		{"small", 100, http.StatusOK},
+		{"within the limit", defaultHTTPLimits.maxHeaderBytes / 2, http.StatusOK},
+		{"oversized", 2 * defaultHTTPLimits.maxHeaderBytes, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, br := dial(t, s.base)
+			resp := rawRequest(t, conn, br, "/", map[string]string{"X-Big": strings.Repeat("a", tc.size)})
+			if resp.StatusCode != tc.want {
+				t.Errorf("got %q; want %d", resp.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestServeLimitsDefaults: serve's server has every limit set.
+func TestServeLimitsDefaults(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler), httpLimits{})
+	for _, tc := range []struct {
+		name string
+		got  time.Duration
+	}{
+		{"ReadHeaderTimeout", srv.ReadHeaderTimeout},
+		{"ReadTimeout", srv.ReadTimeout},
+		{"WriteTimeout", srv.WriteTimeout},
+		{"IdleTimeout", srv.IdleTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got <= 0 || tc.got > 2*time.Minute {
+				t.Errorf("got %v; want a bound of at most 2m", tc.got)
+			}
+		})
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes >= http.DefaultMaxHeaderBytes {
+		t.Errorf("MaxHeaderBytes %d; want below net/http's default %d", srv.MaxHeaderBytes, http.DefaultMaxHeaderBytes)
+	}
 }
