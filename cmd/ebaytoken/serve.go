@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,8 +26,11 @@ import (
 const (
 	envListen        = "EBAY_LISTEN"
 	envWebhook       = "EBAY_WEBHOOK_URL"    // space- or comma-separated
-	envWebhookSecret = "EBAY_WEBHOOK_SECRET" // preferred to --webhook-secret, which shows in ps
+	envWebhookSecret = "EBAY_WEBHOOK_SECRET" // or --webhook-secret-file; no flag: flags show in ps
 )
+
+// maxSecretFile bounds the size of --webhook-secret-file.
+const maxSecretFile = 64 << 10
 
 // Daily mint limits eBay sets, reported by the metrics.
 const (
@@ -74,12 +78,12 @@ func newHTTPServer(h http.Handler, log *slog.Logger, l httpLimits) *http.Server 
 
 // serveOptions are serve's own flags, and its HTTP limits.
 type serveOptions struct {
-	listen        string
-	webhooks      []string
-	webhookSecret string
-	source        string
-	rtCheckEvery  time.Duration
-	limits        httpLimits // zero: defaultHTTPLimits; no flag, tests set it
+	listen            string
+	webhooks          []string
+	webhookSecretFile string
+	source            string
+	rtCheckEvery      time.Duration
+	limits            httpLimits // zero: defaultHTTPLimits; no flag, tests set it
 }
 
 // httpLimits bound what a client of serve's HTTP server may take: time to
@@ -97,7 +101,8 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 		o.webhooks = append(o.webhooks, s)
 		return nil
 	})
-	fs.StringVar(&o.webhookSecret, "webhook-secret", "", "sign alerts with HMAC-SHA256 under this `secret` (prefer "+envWebhookSecret+": flags show in ps)")
+	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "sign alerts with HMAC-SHA256 under the secret in this `file` (or "+envWebhookSecret+")")
+	fs.Var(&removedFlag{why: "flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"}, "webhook-secret", "")
 	fs.StringVar(&o.source, "source", "", "`name` of this instance in alerts (default: the host name)")
 	fs.DurationVar(&o.rtCheckEvery, "refresh-token-check", 24*time.Hour, "how `often` to check whether the refresh token expires within 30 days")
 }
@@ -123,16 +128,12 @@ func cmdServe(ctx context.Context, c *call) error {
 	if len(o.webhooks) == 0 {
 		o.webhooks = strings.FieldsFunc(os.Getenv(envWebhook), func(r rune) bool { return r == ' ' || r == ',' })
 	}
-	secret := o.webhookSecret
-	if v := os.Getenv(envWebhookSecret); v != "" {
-		if secret != "" && secret != v {
-			log.Warn("ebaytoken: --webhook-secret and " + envWebhookSecret + " disagree; using --webhook-secret")
-		} else {
-			secret = v
-		}
+	secret, from, err := o.webhookSecret(log)
+	if err != nil {
+		return err
 	}
 	if secret != "" && len(o.webhooks) == 0 {
-		return usagef("--webhook-secret: no --webhook to sign for")
+		return usagef("%s: no --webhook to sign for", from)
 	}
 	if o.rtCheckEvery <= 0 {
 		return usagef("--refresh-token-check: must be positive")
@@ -238,6 +239,41 @@ func cmdServe(ctx context.Context, c *call) error {
 	closeNotifier()
 	log.Info("ebaytoken: stopped")
 	return failure
+}
+
+// webhookSecret returns the secret that signs alerts and where it came
+// from: --webhook-secret-file, else EBAY_WEBHOOK_SECRET. A file holds the
+// secret alone, the end of its last line aside. The secret has no flag:
+// ps shows flags to every user.
+func (o *serveOptions) webhookSecret(log *slog.Logger) (secret, from string, err error) {
+	env := os.Getenv(envWebhookSecret)
+	if o.webhookSecretFile == "" {
+		return env, envWebhookSecret, nil
+	}
+	const name = "--webhook-secret-file"
+	if len(o.webhooks) == 0 {
+		return "", name, usagef("%s: no --webhook to sign for", name)
+	}
+	f, err := os.Open(o.webhookSecretFile)
+	if err != nil {
+		return "", name, usagef("%s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	switch {
+	case err != nil:
+		return "", name, usagef("%s: %v", name, err)
+	case len(b) > maxSecretFile:
+		return "", name, usagef("%s %s: larger than %d KiB: not a secret", name, o.webhookSecretFile, maxSecretFile>>10)
+	}
+	secret = strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		return "", name, usagef("%s: the file is empty", name)
+	}
+	if env != "" && env != secret {
+		log.Warn("ebaytoken: " + name + " and " + envWebhookSecret + " disagree; using " + name)
+	}
+	return secret, name, nil
 }
 
 // webhookNames names the webhooks for logs by scheme and host only: a

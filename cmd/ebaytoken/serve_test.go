@@ -373,7 +373,7 @@ func TestServeUnhealthy(t *testing.T) {
 	const secret = "s3cret-for-hmac"
 	hook := newHookServer(t, secret)
 	f.FailNext(-1, http.StatusServiceUnavailable, "<html>down</html>")
-	s := startServe(t, "--webhook", hook.URL, "--webhook-secret", secret)
+	s := startServe(t, "--webhook", hook.URL, "--webhook-secret-file", writeFile(t, "secret", f.secret(secret)+"\n"))
 
 	a := hook.waitAlert(t, "refresh_failed")
 	if e, _ := a["error"].(string); !strings.Contains(e, "HTTP 503") {
@@ -432,7 +432,7 @@ func TestServeErrors(t *testing.T) {
 		want string
 	}{
 		{"bad webhook", []string{"--webhook", "not a url"}, 2, "--webhook"},
-		{"secret without webhook", []string{"--webhook-secret", "x"}, 2, "--webhook-secret"},
+		{"secret file without webhook", []string{"--webhook-secret-file", "/nonexistent"}, 2, "--webhook-secret-file: no --webhook to sign for"},
 		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 1, "--listen"},
 	}
 	for _, tt := range tests {
@@ -636,5 +636,105 @@ func TestServeLimitsDefaults(t *testing.T) {
 	}
 	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes >= http.DefaultMaxHeaderBytes {
 		t.Errorf("MaxHeaderBytes %d; want below net/http's default %d", srv.MaxHeaderBytes, http.DefaultMaxHeaderBytes)
+	}
+}
+
+// TestServeWebhookSecret: the secret that signs alerts comes from the
+// environment or a file, never from a flag, which ps shows.
+func TestServeWebhookSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		env        string // EBAY_WEBHOOK_SECRET
+		file       string // the content of --webhook-secret-file, if not empty
+		want       string // the secret alerts are signed with
+		wantWarned bool
+	}{
+		{name: "environment", env: "env-secret-0123", want: "env-secret-0123"},
+		{name: "file", file: "file-secret-0123\n", want: "file-secret-0123"},
+		{name: "file without newline", file: "file-secret-0123", want: "file-secret-0123"},
+		{name: "file with CRLF", file: "file-secret-0123\r\n", want: "file-secret-0123"},
+		{name: "file over environment", env: "env-secret-0123", file: "file-secret-0123\n", want: "file-secret-0123", wantWarned: true},
+		{name: "file and environment agree", env: "same-secret-0123", file: "same-secret-0123\n", want: "same-secret-0123"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			t.Setenv(envWebhookSecret, f.secret(tc.env))
+			hook := newHookServer(t, f.secret(tc.want)) // refuses alerts signed otherwise
+			f.FailNext(-1, http.StatusServiceUnavailable, "down")
+			args := []string{"--webhook", hook.URL}
+			if tc.file != "" {
+				args = append(args, "--webhook-secret-file", writeFile(t, "secret", tc.file))
+			}
+			s := startServe(t, args...)
+			hook.waitAlert(t, "refresh_failed")
+			s.stop(t)
+			warned := strings.Contains(s.stderr.String(), "--webhook-secret-file and "+envWebhookSecret+" disagree")
+			if warned != tc.wantWarned {
+				t.Errorf("warned of a disagreement: %v; want %v\n%s", warned, tc.wantWarned, s.stderr)
+			}
+			f.assertNoSecrets(t, s.stderr.String(), hook.allBodies())
+		})
+	}
+}
+
+func TestServeWebhookSecretErrors(t *testing.T) {
+	const secret = "SECRETVALUE-0123"
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{name: "removed flag", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret", secret},
+			want: "--webhook-secret was removed: flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"},
+		{name: "removed flag with =", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret=" + secret},
+			want: "--webhook-secret was removed"},
+		{name: "removed flag last", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret"},
+			want: "--webhook-secret was removed"},
+		{name: "removed flag alone", args: []string{"-webhook-secret", secret}, want: "--webhook-secret was removed"},
+		{name: "no such file", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret-file", "/nonexistent/secret"},
+			want: "--webhook-secret-file: open /nonexistent/secret: no such file or directory"},
+		{name: "empty file", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret-file", "EMPTY"},
+			want: "--webhook-secret-file: the file is empty"},
+		{name: "environment without webhook", env: secret, want: envWebhookSecret + ": no --webhook to sign for"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFake(t)
+			t.Setenv(envWebhookSecret, tc.env)
+			args := []string{"serve", "--listen", "127.0.0.1:0"}
+			for _, a := range tc.args {
+				if a == "EMPTY" {
+					a = writeFile(t, "secret", "\n")
+				}
+				args = append(args, a)
+			}
+			r := runCLI(t, args...).want(t, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q; want it to hold %q", r.stderr, tc.want)
+			}
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("stderr shows the secret: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestServeHelpSecretFlags: help offers the file, not the removed flag.
+func TestServeHelpSecretFlags(t *testing.T) {
+	clearEnv(t)
+	r := runCLI(t, "help", "serve").want(t, 0)
+	for _, tc := range []struct {
+		flag string
+		want bool
+	}{
+		{"-webhook-secret-file", true},
+		{"-webhook-secret ", false},
+		{"-webhook-secret\n", false},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			if got := strings.Contains(r.stdout, tc.flag); got != tc.want {
+				t.Errorf("help lists %q: %v; want %v\n%s", tc.flag, got, tc.want, r.stdout)
+			}
+		})
 	}
 }
