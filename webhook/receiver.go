@@ -49,8 +49,9 @@ type receiver struct {
 	sent, failed, dropped atomic.Int64
 }
 
-// push queues body, dropping the oldest body if the queue is full.
-func (r *receiver) push(body []byte) {
+// push queues body, dropping the oldest body if the queue is full, and
+// reports whether it did.
+func (r *receiver) push(body []byte) (dropped bool) {
 	r.mu.Lock()
 	full := len(r.queue) >= r.n.size
 	if full {
@@ -61,13 +62,12 @@ func (r *receiver) push(body []byte) {
 	r.mu.Unlock()
 	if full {
 		r.dropped.Add(1)
-		r.n.log.Warn("webhook: oldest alert dropped: queue full",
-			slog.String("receiver", r.name), slog.Int("size", r.n.size))
 	}
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
+	return full
 }
 
 // pop takes the oldest body from the queue.

@@ -20,11 +20,20 @@ func RedactURL(raw string) string {
 	if !ok || !validScheme(scheme) {
 		return "…"
 	}
-	host, more := rest, ""
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		host, more = rest[:i], rest[i:]
+	authority, more := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, more = rest[:i], rest[i:]
 	}
-	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+	host := authority
+	if i := strings.IndexAny(authority, "?#"); i >= 0 {
+		host, more = authority[:i], authority[i:]+more
+	}
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		if i >= len(host) {
+			// An "@" after a "?" or "#": in the query, or in a password
+			// with a "?"; either way the host is not certain.
+			return scheme + "://…"
+		}
 		host = host[i+1:] // user info: a name and often a password
 	}
 	if !validHost(host) {

@@ -317,15 +317,25 @@ func (n *Notifier) enqueue(kind string, t time.Time, msg string, p map[string]an
 		n.log.Error("webhook: alert dropped: cannot encode it", slog.String("kind", kind), slog.String("error", err.Error()))
 		return
 	}
+	var full []string // receivers whose oldest alert was dropped
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
+	closed := n.closed
+	if closed {
 		n.dropAll()
-		n.log.Warn("webhook: alert dropped: notifier closed", slog.String("kind", kind))
-		return
+	} else {
+		for _, r := range n.receivers {
+			if r.push(body) {
+				full = append(full, r.name)
+			}
+		}
 	}
-	for _, r := range n.receivers {
-		r.push(body)
+	n.mu.Unlock()
+	// Logged after unlocking, so that a slow log does not hold up Close.
+	if closed {
+		n.log.Warn("webhook: alert dropped: notifier closed", slog.String("kind", kind))
+	}
+	for _, name := range full {
+		n.log.Warn("webhook: oldest alert dropped: queue full", slog.String("receiver", name), slog.Int("size", n.size))
 	}
 }
 
