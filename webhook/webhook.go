@@ -76,6 +76,8 @@
 // written for it must be updated, and will refuse the new requests until
 // it is, rather than accept them unchecked.
 //
+// # Delivery
+//
 // Delivery is best effort, and each receiver is served on its own: it has
 // a goroutine and a queue of its own (DefaultQueueSize alerts; when full,
 // its oldest alert is dropped and counted), so a receiver that is slow,
