@@ -2,8 +2,8 @@
 // failing refresh, a refused refresh token, the fallback token in use, the
 // token store down, and their recoveries.
 //
-// A Notifier queues alerts and posts them from one goroutine, so that the
-// Manager never waits for a slow receiver:
+// A Notifier queues alerts and posts them from goroutines of its own, so
+// that the Manager never waits for a slow receiver:
 //
 //	n, err := webhook.New([]string{"https://alerts.example.com/ebay"},
 //		webhook.WithSecret(secret), webhook.WithSource("lister-1"))
@@ -24,6 +24,7 @@
 // Each alert is a JSON object:
 //
 //	{
+//	  "id": "5CZ3LQ7BWKXJ2M4TQ6N3RYV7HA",
 //	  "kind": "refresh_failed",
 //	  "time": "2025-06-01T12:00:00Z",
 //	  "message": "eBay token refresh failed",
@@ -33,53 +34,86 @@
 //	  "error": "ebayauth: ..."             // the failure, if any
 //	}
 //
-// plus the fields given to Alert. It holds no credential. With WithSecret,
-// the header X-Ebayauth-Signature carries "sha256=" and the hex HMAC-SHA256
-// of the body under the secret; receivers check it with Verify.
+// plus the fields given to Alert. It holds no credential. The id is the
+// alert's own, the same on every try and for every receiver.
 //
-// Delivery is best effort. Each receiver is tried in turn, alert by alert:
-// a network error, a 5xx or a 429 answer is retried with jittered
-// exponential backoff (a 429's Retry-After is honoured up to the maximum
-// wait), and any other answer but 2xx is a failure. A receiver may get an
-// alert twice if its answer was lost. When the queue is full the oldest
-// alert is dropped.
+// # Signatures
+//
+// With WithSecret, each request carries two headers:
+//
+//	X-Ebayauth-Timestamp: 1748779200
+//	X-Ebayauth-Signature: v1=5f0c…(64 hex digits)
+//
+// The timestamp is the Unix time in seconds when the request was sent;
+// each retry is signed anew. The signature is "v1=" and the hex
+// HMAC-SHA256, under the secret, of the timestamp as sent, a period, and
+// the body:
+//
+//	hex(HMAC-SHA256(secret, "1748779200" + "." + body))
+//
+// A receiver, in any language, checks a request this way:
+//
+//  1. Read the body as raw bytes, before decoding the JSON.
+//  2. Compute the HMAC above over the X-Ebayauth-Timestamp header as
+//     received, and compare it in constant time with the hex digits after
+//     "v1=" (hmac.Equal; crypto.timingSafeEqual; hmac.compare_digest).
+//     Refuse the request if a header is missing, the prefix is not "v1=",
+//     or the two differ.
+//  3. Refuse it if the timestamp is more than five minutes before or
+//     after the receiver's clock (DefaultMaxAge): a request recorded and
+//     replayed later is refused, and changing its timestamp breaks the
+//     signature.
+//  4. To refuse a replay within those five minutes as well, remember the
+//     ids of the alerts accepted in the last five minutes and ignore one
+//     seen again; this also ignores the duplicate a lost answer can cause.
+//
+// In Go, Verify does steps 2 and 3 (VerifyAt takes a clock and a maximum
+// age of the caller's); see its example.
+//
+// The "v1=" prefix names this scheme: earlier versions sent "sha256=" and
+// the HMAC of the body alone, with no timestamp, so that a request
+// captured once verified for ever. Verify refuses that form; a receiver
+// written for it must be updated, and will refuse the new requests until
+// it is, rather than accept them unchecked.
+//
+// # Delivery
+//
+// Delivery is best effort, and each receiver is served on its own: it has
+// a goroutine and a queue of its own (DefaultQueueSize alerts; when full,
+// its oldest alert is dropped and counted), so a receiver that is slow,
+// down or never answers delays and drops only its own alerts. Each try is
+// bounded by a timeout (DefaultTimeout, see WithTimeout). A network error,
+// a timeout, a 5xx or a 429 answer is retried with jittered exponential
+// backoff (a 429's Retry-After is honoured up to the maximum wait), and
+// any other answer but 2xx is a failure. A receiver gets its alerts in the
+// order they were queued, and may get one twice if its answer was lost.
+// Stats and ReceiverStats count what was sent, failed and dropped.
 package webhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
 )
-
-// SignatureHeader is the header that carries the body's signature when the
-// Notifier has a secret.
-const SignatureHeader = "X-Ebayauth-Signature"
 
 // Defaults of the options.
 const (
 	DefaultTries     = 5
 	DefaultMinWait   = time.Second
 	DefaultMaxWait   = time.Minute
-	DefaultQueueSize = 100
-	DefaultTimeout   = 30 * time.Second // per request, of the default client
+	DefaultQueueSize = 100              // per receiver
+	DefaultTimeout   = 10 * time.Second // per try
 )
 
 // messages holds the event kinds Notify sends, with their messages.
@@ -96,35 +130,34 @@ var messages = map[ebayauth.EventKind]string{
 // Notifier posts alerts to webhooks. Make one with New and stop it with
 // Close; the zero value is not usable. It is safe for concurrent use.
 type Notifier struct {
-	urls             []*url.URL
+	receivers        []*receiver
 	secret           []byte
 	client           *http.Client
 	ownClient        bool // client made by New: its idle connections are closed by Close
 	log              *slog.Logger
 	tries            int
 	minWait, maxWait time.Duration
-	size             int
+	timeout          time.Duration // per try
+	size             int           // of each receiver's queue
 	source           string
 
-	mu     sync.Mutex // guards queue and closed
-	queue  [][]byte   // bodies, oldest first
+	mu     sync.Mutex // guards closed; held while an alert is queued to every receiver
 	closed bool
 
-	wake   chan struct{} // a body was queued; buffered 1
 	quit   chan struct{} // closed by Close: flush, then stop
-	done   chan struct{} // closed when the worker has stopped
+	wg     sync.WaitGroup
+	done   chan struct{} // closed when every receiver's goroutine has stopped
 	ctx    context.Context
 	cancel context.CancelFunc // aborts deliveries when Close's ctx ends
-
-	sent, failed, dropped atomic.Int64
 }
 
 // An Option configures a Notifier.
 type Option func(*Notifier)
 
-// WithSecret makes the Notifier sign each body with HMAC-SHA256 under
-// secret, in the SignatureHeader header. By default, or if secret is empty,
-// bodies are not signed.
+// WithSecret makes the Notifier sign each request with HMAC-SHA256 under
+// secret, in the TimestampHeader and SignatureHeader headers, as the
+// package documentation describes. By default, or if secret is empty,
+// requests are not signed.
 func WithSecret(secret []byte) Option {
 	return func(n *Notifier) {
 		if len(secret) > 0 {
@@ -134,11 +167,22 @@ func WithSecret(secret []byte) Option {
 }
 
 // WithHTTPClient sets the client that posts. By default it is a client of
-// its own with a timeout of DefaultTimeout per request.
+// its own. The timeout of WithTimeout bounds each try with either.
 func WithHTTPClient(c *http.Client) Option {
 	return func(n *Notifier) {
 		if c != nil {
 			n.client, n.ownClient = c, false
+		}
+	}
+}
+
+// WithTimeout bounds each try to deliver an alert: connecting, sending the
+// request and reading the answer. A try that times out is retried like a
+// network error. Durations below 1 are ignored. By default DefaultTimeout.
+func WithTimeout(d time.Duration) Option {
+	return func(n *Notifier) {
+		if d > 0 {
+			n.timeout = d
 		}
 	}
 }
@@ -163,9 +207,9 @@ func WithRetry(tries int, minWait, maxWait time.Duration) Option {
 	}
 }
 
-// WithQueueSize sets how many alerts at most wait for delivery; when the
-// queue is full, the oldest is dropped. Sizes below 1 are ignored. By
-// default DefaultQueueSize.
+// WithQueueSize sets how many alerts at most wait for delivery to each
+// receiver; when a receiver's queue is full, its oldest alert is dropped.
+// Sizes below 1 are ignored. By default DefaultQueueSize.
 func WithQueueSize(size int) Option {
 	return func(n *Notifier) {
 		if size >= 1 {
@@ -181,20 +225,20 @@ func WithSource(name string) Option {
 }
 
 // New returns a Notifier that posts to each of urls, which must be absolute
-// http or https URLs, and starts its worker goroutine.
+// http or https URLs, and starts a goroutine per URL.
 func New(urls []string, opts ...Option) (*Notifier, error) {
 	if len(urls) == 0 {
 		return nil, errors.New("webhook: no URL")
 	}
 	n := &Notifier{
-		client:    &http.Client{Timeout: DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		ownClient: true,
 		log:       slog.Default(),
 		tries:     DefaultTries,
 		minWait:   DefaultMinWait,
 		maxWait:   DefaultMaxWait,
+		timeout:   DefaultTimeout,
 		size:      DefaultQueueSize,
-		wake:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -207,36 +251,27 @@ func New(urls []string, opts ...Option) (*Notifier, error) {
 			if errors.As(err, &ue) {
 				err = ue.Err // ue.Error() would repeat the URL in full
 			}
-			return nil, fmt.Errorf("webhook: URL %d %q: %w", i+1, redact(nil, raw), err)
+			return nil, fmt.Errorf("webhook: URL %d %q: %w", i+1, RedactURL(raw), err)
 		case u.Scheme != "http" && u.Scheme != "https":
-			return nil, fmt.Errorf("webhook: URL %d %q: scheme is not http or https", i+1, redact(u, raw))
+			return nil, fmt.Errorf("webhook: URL %d %q: scheme is not http or https", i+1, RedactURL(raw))
 		case u.Host == "":
-			return nil, fmt.Errorf("webhook: URL %d %q: no host", i+1, redact(u, raw))
+			return nil, fmt.Errorf("webhook: URL %d %q: no host", i+1, RedactURL(raw))
 		}
-		n.urls = append(n.urls, u)
+		n.receivers = append(n.receivers, &receiver{n: n, url: u, name: RedactURL(raw),
+			secrets: secretParts(raw, u), wake: make(chan struct{}, 1)})
 	}
 	for _, o := range opts {
 		o(n)
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	go n.run()
+	for _, r := range n.receivers {
+		n.wg.Go(func() { r.run(n.quit) })
+	}
+	go func() {
+		n.wg.Wait()
+		close(n.done)
+	}()
 	return n, nil
-}
-
-// redact shows enough of a URL to recognize it, and no more: webhook URLs
-// often hold a secret in their path or query (Slack, Discord, Teams).
-func redact(u *url.URL, raw string) string {
-	if u != nil && u.Host != "" {
-		s := u.Scheme + "://" + u.Host
-		if u.Path != "" || u.RawQuery != "" {
-			s += "/…"
-		}
-		return s
-	}
-	if r := []rune(raw); len(r) > 12 {
-		return string(r[:12]) + "…"
-	}
-	return raw
 }
 
 // Notify queues an alert for e if its kind is alert-worthy: refresh_failed,
@@ -263,8 +298,8 @@ func (n *Notifier) Notify(e ebayauth.Event) {
 
 // Alert queues an alert that comes from no event, such as
 // "refresh_token_expiring". The fields are added to the payload, except
-// those named like its standard members (kind, time, message, source), and
-// must encode as JSON. It never blocks.
+// those named like its standard members (id, kind, time, message, source),
+// and must encode as JSON. It never blocks.
 func (n *Notifier) Alert(kind, message string, fields map[string]any) {
 	p := make(map[string]any, len(fields)+4)
 	for k, v := range fields {
@@ -277,174 +312,71 @@ func (n *Notifier) enqueue(kind string, t time.Time, msg string, p map[string]an
 	if t.IsZero() {
 		t = time.Now()
 	}
-	p["kind"], p["time"], p["message"], p["source"] = kind, t.UTC(), msg, n.source
+	p["id"], p["kind"], p["time"], p["message"], p["source"] = rand.Text(), kind, t.UTC(), msg, n.source
 	body, err := json.Marshal(p)
 	if err != nil {
-		n.dropped.Add(1)
+		n.dropAll()
 		n.log.Error("webhook: alert dropped: cannot encode it", slog.String("kind", kind), slog.String("error", err.Error()))
 		return
 	}
+	var full []string // receivers whose oldest alert was dropped
 	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		n.dropped.Add(1)
-		n.log.Warn("webhook: alert dropped: notifier closed", slog.String("kind", kind))
-		return
-	}
-	full := len(n.queue) >= n.size
-	if full {
-		n.queue = slices.Delete(n.queue, 0, 1)
-	}
-	n.queue = append(n.queue, body)
-	n.mu.Unlock()
-	if full {
-		n.dropped.Add(1)
-		n.log.Warn("webhook: oldest alert dropped: queue full", slog.Int("size", n.size))
-	}
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pop takes the oldest body from the queue.
-func (n *Notifier) pop() ([]byte, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(n.queue) == 0 {
-		return nil, false
-	}
-	b := n.queue[0]
-	n.queue = n.queue[1:]
-	return b, true
-}
-
-// run is the worker: it delivers queued bodies until Close, then those
-// left, unless Close's ctx ends first.
-func (n *Notifier) run() {
-	defer close(n.done)
-	quit := n.quit
-	for {
-		if n.ctx.Err() != nil {
-			n.mu.Lock()
-			n.dropped.Add(int64(len(n.queue)))
-			n.queue = nil
-			n.mu.Unlock()
-			return
-		}
-		if body, ok := n.pop(); ok {
-			for _, u := range n.urls {
-				if n.deliver(u, body) {
-					n.sent.Add(1)
-				} else {
-					n.failed.Add(1)
-				}
+	closed := n.closed
+	if closed {
+		n.dropAll()
+	} else {
+		for _, r := range n.receivers {
+			if r.push(body) {
+				full = append(full, r.name)
 			}
-			continue
 		}
-		if quit == nil { // closed, and the queue is empty for good
-			return
-		}
-		select {
-		case <-n.wake:
-		case <-quit:
-			quit = nil
-		}
+	}
+	n.mu.Unlock()
+	// Logged after unlocking, so that a slow log does not hold up Close.
+	if closed {
+		n.log.Warn("webhook: alert dropped: notifier closed", slog.String("kind", kind))
+	}
+	for _, name := range full {
+		n.log.Warn("webhook: oldest alert dropped: queue full", slog.String("receiver", name), slog.Int("size", n.size))
 	}
 }
 
-// deliver posts body to u, retrying as configured, and reports success.
-func (n *Notifier) deliver(u *url.URL, body []byte) bool {
-	for try := 1; ; try++ {
-		retry, after, err := n.post(u, body)
-		if err == nil {
-			return true
-		}
-		if !retry || try >= n.tries || n.ctx.Err() != nil {
-			n.log.Error("webhook: alert not delivered", slog.String("host", u.Host),
-				slog.Int("tries", try), slog.String("error", err.Error()))
-			return false
-		}
-		wait := max(n.backoff(try), min(after, n.maxWait))
-		n.log.Debug("webhook: retrying", slog.String("host", u.Host), slog.Int("try", try),
-			slog.Duration("wait", wait), slog.String("error", err.Error()))
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-n.ctx.Done():
-			t.Stop()
-			n.log.Error("webhook: alert not delivered: notifier closed", slog.String("host", u.Host))
-			return false
-		}
+// dropAll counts an alert dropped for every receiver.
+func (n *Notifier) dropAll() {
+	for _, r := range n.receivers {
+		r.dropped.Add(1)
 	}
 }
 
-// backoff returns the wait after the given try: minWait doubled try-1
-// times, at most maxWait, drawn from the upper half.
-func (n *Notifier) backoff(try int) time.Duration {
-	d := n.minWait
-	for i := 1; i < try && d < n.maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, n.maxWait)
-	return d/2 + rand.N(d-d/2+1)
-}
-
-// post makes one try. It reports whether a failure is worth retrying and
-// how long the receiver asked to wait (Retry-After).
-func (n *Notifier) post(u *url.URL, body []byte) (retry bool, after time.Duration, err error) {
-	req, err := http.NewRequestWithContext(n.ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return false, 0, fmt.Errorf("webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ebayauth-webhook")
-	if n.secret != nil {
-		req.Header.Set(SignatureHeader, sign(n.secret, body))
-	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // ue.Error() holds the URL, which may hold a secret
-		}
-		return true, 0, fmt.Errorf("webhook: %s: %w", u.Host, err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return false, 0, nil
-	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		after = time.Duration(s) * time.Second
-	}
-	retry = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-	return retry, after, fmt.Errorf("webhook: %s answered %s", u.Host, resp.Status)
-}
-
-func sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Verify reports whether signature, the value of the SignatureHeader
-// header, signs body under secret. It is for receivers.
-func Verify(secret, body []byte, signature string) bool {
-	return hmac.Equal([]byte(signature), []byte(sign(secret, body)))
-}
-
-// Stats reports the deliveries so far, counting each alert once per URL
-// (sent, failed after its tries), and the alerts dropped unsent (queue
-// full, Notifier closed, unencodable fields, or left when Close gave up).
+// Stats reports the deliveries so far, summed over the receivers: each
+// alert counts once per receiver, as sent, as failed after its tries, or as
+// dropped unsent (its receiver's queue full, the Notifier closed,
+// unencodable fields, or left queued when Close gave up). ReceiverStats
+// tells the receivers apart.
 func (n *Notifier) Stats() (sent, failed, dropped int64) {
-	return n.sent.Load(), n.failed.Load(), n.dropped.Load()
+	for _, r := range n.receivers {
+		sent += r.sent.Load()
+		failed += r.failed.Load()
+		dropped += r.dropped.Load()
+	}
+	return sent, failed, dropped
+}
+
+// ReceiverStats reports the deliveries so far to each receiver, in the
+// order of the URLs given to New.
+func (n *Notifier) ReceiverStats() []ReceiverStats {
+	out := make([]ReceiverStats, len(n.receivers))
+	for i, r := range n.receivers {
+		out[i] = r.stats()
+	}
+	return out
 }
 
 // Close stops the Notifier: later alerts are dropped, and those queued are
 // delivered first, unless ctx ends, which aborts deliveries in progress
-// and drops the rest. When Close returns, the worker goroutine has stopped.
-// It returns ctx's error if ctx ended first. Calling Close again is safe.
+// and drops the rest. When Close returns, every goroutine of the Notifier
+// has stopped. It returns ctx's error if ctx ended first. Calling Close
+// again is safe.
 func (n *Notifier) Close(ctx context.Context) error {
 	n.mu.Lock()
 	if !n.closed {

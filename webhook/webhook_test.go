@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,6 +131,7 @@ func TestPayloadAndSignature(t *testing.T) {
 	secret := []byte("s3cret")
 	r := newReceiver(t, ok)
 	n := newNotifier(t, []string{r.URL + "/hook"}, webhook.WithSecret(secret))
+	before := time.Now().Truncate(time.Second)
 	at := time.Date(2025, 6, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	n.Notify(ebayauth.Event{
 		Kind: ebayauth.EventRefreshFailed, Time: at, Fingerprint: "9f86d081",
@@ -141,30 +144,40 @@ func TestPayloadAndSignature(t *testing.T) {
 		t.Fatalf("got %d requests; want 2", len(reqs))
 	}
 
-	var got []map[string]any
+	var (
+		got []map[string]any
+		ids []any
+	)
 	for _, q := range reqs {
 		if ct := q.header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q; want application/json", ct)
 		}
 		// Recompute the signature as a receiver would.
+		ts := q.header.Get(webhook.TimestampHeader)
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || time.Unix(sec, 0).Before(before) || time.Unix(sec, 0).After(time.Now()) {
+			t.Errorf("timestamp %q (%v); want now, in Unix seconds", ts, err)
+		}
 		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(ts + "."))
 		mac.Write(q.body)
-		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		want := "v1=" + hex.EncodeToString(mac.Sum(nil))
 		if sig := q.header.Get(webhook.SignatureHeader); sig != want {
 			t.Errorf("signature %q; want %q", sig, want)
 		}
-		if !webhook.Verify(secret, q.body, q.header.Get(webhook.SignatureHeader)) {
-			t.Error("Verify rejects a good signature")
-		}
-		if webhook.Verify([]byte("other"), q.body, q.header.Get(webhook.SignatureHeader)) ||
-			webhook.Verify(secret, append(q.body, ' '), q.header.Get(webhook.SignatureHeader)) {
-			t.Error("Verify accepts a bad signature")
+		if err := webhook.Verify(secret, q.header, q.body); err != nil {
+			t.Errorf("Verify = %v; want nil", err)
 		}
 		var p map[string]any
 		if err := json.Unmarshal(q.body, &p); err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, p["id"])
+		delete(p, "id")
 		got = append(got, p)
+	}
+	if id, ok := ids[0].(string); !ok || len(id) != 26 || ids[1] == ids[0] {
+		t.Errorf("ids %q; want two different random ones", ids)
 	}
 	want := []map[string]any{{
 		"kind":        "refresh_failed",
@@ -194,14 +207,17 @@ func TestAlert(t *testing.T) {
 		"refresh_token_expiry": "2025-07-01T00:00:00Z",
 		"days_left":            10,
 		"kind":                 "spoofed", // standard members are not overridden
+		"id":                   "spoofed",
 	})
 	closeNotifier(t, n)
 	reqs := r.received()
 	if len(reqs) != 1 {
 		t.Fatalf("got %d requests; want 1", len(reqs))
 	}
-	if sig := reqs[0].header.Get(webhook.SignatureHeader); sig != "" {
-		t.Errorf("signature %q without a secret", sig)
+	for _, h := range []string{webhook.SignatureHeader, webhook.TimestampHeader} {
+		if v := reqs[0].header.Get(h); v != "" {
+			t.Errorf("%s %q without a secret", h, v)
+		}
 	}
 	var p map[string]any
 	if err := json.Unmarshal(reqs[0].body, &p); err != nil {
@@ -212,6 +228,10 @@ func TestAlert(t *testing.T) {
 		t.Errorf("time %v (%v); want about now", p["time"], err)
 	}
 	delete(p, "time")
+	if id, _ := p["id"].(string); len(id) != 26 {
+		t.Errorf("id %q; want a random one", p["id"])
+	}
+	delete(p, "id")
 	want := map[string]any{
 		"kind": "refresh_token_expiring", "message": "the refresh token expires in 10 days", "source": "test",
 		"refresh_token_expiry": "2025-07-01T00:00:00Z", "days_left": 10.0,
@@ -307,6 +327,45 @@ func TestNetworkErrorKeepsURLSecret(t *testing.T) {
 	}
 }
 
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestErrorsKeepURLSecret: whatever quotes the URL in an error (here a
+// transport, as a proxy's might), the errors and logs show its scheme and
+// host only.
+func TestErrorsKeepURLSecret(t *testing.T) {
+	for _, tc := range []struct{ name, url, receiver string }{
+		{"path and query", "https://hooks.example.com/services/T000/SECRETPATH?token=SECRETQUERY", "https://hooks.example.com/…"},
+		{"user info", "https://user:SECRETPASS@hooks.example.com:8443", "https://hooks.example.com:8443"},
+		{"escaped path", "https://hooks.example.com/a%20SECRETPATH", "https://hooks.example.com/…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncbuf.Buffer
+			client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				return nil, fmt.Errorf("proxy refused %s (path %s, query %s, user %s)", r.URL, r.URL.Path, r.URL.RawQuery, r.URL.User)
+			})}
+			n := newNotifier(t, []string{tc.url}, fastRetry, webhook.WithHTTPClient(client),
+				webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			n.Alert("a", "m", nil)
+			closeNotifier(t, n)
+			st := n.ReceiverStats()
+			if len(st) != 1 || st[0].Receiver != tc.receiver || st[0].LastError == nil {
+				t.Fatalf("ReceiverStats() = %+v; want receiver %q with its error", st, tc.receiver)
+			}
+			msg := st[0].LastError.Error()
+			if want := "webhook: " + tc.receiver + ": proxy refused "; !strings.HasPrefix(msg, want) {
+				t.Errorf("LastError %q; want it to start with %q", msg, want)
+			}
+			for _, text := range []string{msg, logs.String()} {
+				if strings.Contains(text, "SECRET") {
+					t.Errorf("the URL's secret shows:\n%s", text)
+				}
+			}
+		})
+	}
+}
+
 // hangingReceiver answers no request until release is called; arrived
 // gets the body of each request as it arrives.
 func hangingReceiver(t *testing.T) (srv *httptest.Server, arrived chan []byte, release func()) {
@@ -327,6 +386,179 @@ func hangingReceiver(t *testing.T) (srv *httptest.Server, arrived chan []byte, r
 	release = func() { once.Do(func() { close(released) }) }
 	t.Cleanup(func() { release(); srv.Close() })
 	return srv, arrived, release
+}
+
+// hangingListener is a receiver that accepts connections and never
+// answers, nor reads: a server stuck for good. accepted gets a value per
+// connection. release closes the connections, and those accepted later at
+// once, as a server that drops them.
+func hangingListener(t *testing.T) (url string, accepted chan struct{}, release func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted = make(chan struct{}, 1000)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		conns    []net.Conn
+		released bool
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if released {
+				c.Close()
+			} else {
+				conns = append(conns, c)
+			}
+			mu.Unlock()
+			accepted <- struct{}{}
+		}
+	})
+	release = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		released = true
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		release()
+	})
+	return "http://" + ln.Addr().String() + "/hook", accepted, release
+}
+
+// hangGuard bounds a wait that a correct Notifier ends at once; it only
+// turns a hang into a failure, and measures nothing.
+const hangGuard = time.Minute
+
+// waitRequests waits for n requests to r and returns them.
+func waitRequests(t *testing.T, r *receiver, n int, what string) []request {
+	t.Helper()
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
+	var out []request
+	for len(out) < n {
+		select {
+		case q := <-r.reqs:
+			out = append(out, q)
+		case <-guard.C:
+			t.Fatalf("%s: got %d of %d requests", what, len(out), n)
+		}
+	}
+	return out
+}
+
+func receiverStats(t *testing.T, n *webhook.Notifier) []webhook.ReceiverStats {
+	t.Helper()
+	st := n.ReceiverStats()
+	for i := range st {
+		st[i].LastError = nil // compared apart
+	}
+	return st
+}
+
+// TestHangingReceiverStarvesNoOther: a receiver that never answers holds
+// up its own alerts only. Its tries time out after an hour, so that the
+// healthy receiver gets every alert while the hanging one is still on its
+// first.
+func TestHangingReceiverStarvesNoOther(t *testing.T) {
+	hung, accepted, release := hangingListener(t)
+	healthy := newReceiver(t, ok)
+	n := newNotifier(t, []string{hung, healthy.URL + "/services/T0/SECRET"},
+		webhook.WithTimeout(time.Hour), webhook.WithRetry(1, time.Hour, time.Hour))
+	const alerts = 20
+	var want []string
+	for i := range alerts {
+		want = append(want, fmt.Sprint("a", i))
+		n.Alert(want[i], "m", nil)
+	}
+	select { // the hanging receiver holds its first alert, for an hour
+	case <-accepted:
+	case <-time.After(hangGuard):
+		t.Fatal("the hanging receiver got no connection")
+	}
+	got := kinds(t, waitRequests(t, healthy, alerts, "healthy receiver while the other hangs"))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("healthy receiver got (-want +got):\n%s", diff)
+	}
+	hungName := strings.TrimSuffix(hung, "/hook") + "/…"
+	if st := n.ReceiverStats()[0]; st.Sent != 0 || st.Failed != 0 || st.Queued != alerts-1 {
+		t.Errorf("hanging receiver's stats %+v; want its first alert in flight, the others queued", st)
+	}
+
+	// The hanging receiver drops its connections: its alerts fail in turn.
+	release()
+	closeNotifier(t, n)
+	wantStats := []webhook.ReceiverStats{
+		{Receiver: hungName, Failed: alerts},
+		{Receiver: healthy.URL + "/…", Sent: alerts},
+	}
+	if diff := cmp.Diff(wantStats, receiverStats(t, n)); diff != "" {
+		t.Errorf("ReceiverStats (-want +got):\n%s", diff)
+	}
+	checkStats(t, n, alerts, alerts, 0)
+}
+
+// TestTimeoutPerTry: a try that gets no answer ends at the timeout and
+// is retried; the error says it timed out.
+func TestTimeoutPerTry(t *testing.T) {
+	hung, _, _ := hangingListener(t)
+	n := newNotifier(t, []string{hung}, webhook.WithTimeout(time.Millisecond), fastRetry)
+	n.Alert("a", "m", nil)
+	closeNotifier(t, n) // flushes: each of the 3 tries ends at its timeout
+	st := n.ReceiverStats()
+	if len(st) != 1 || st[0].Failed != 1 || st[0].Sent != 0 {
+		t.Fatalf("ReceiverStats() = %+v; want one alert failed", st)
+	}
+	var de *webhook.DeliveryError
+	var timeout interface{ Timeout() bool }
+	if !errors.As(st[0].LastError, &de) || !de.Temporary() || de.StatusCode != 0 ||
+		!errors.Is(de, context.DeadlineExceeded) && !(errors.As(de, &timeout) && timeout.Timeout()) {
+		t.Errorf("LastError = %v; want a temporary *DeliveryError that timed out", st[0].LastError)
+	}
+}
+
+// TestDropOldestPerReceiver: a full queue drops the oldest alerts of its
+// own receiver only.
+func TestDropOldestPerReceiver(t *testing.T) {
+	srv, arrived, release := hangingReceiver(t)
+	healthy := newReceiver(t, ok)
+	n := newNotifier(t, []string{srv.URL, healthy.URL}, webhook.WithQueueSize(3))
+	n.Alert("a0", "m", nil)
+	first := <-arrived // a0 is in flight to srv
+	waitRequests(t, healthy, 1, "a0")
+	for i := 1; i <= 5; i++ {
+		n.Alert(fmt.Sprint("a", i), "m", nil)
+		waitRequests(t, healthy, 1, fmt.Sprint("a", i)) // the healthy queue never fills
+	}
+	release()
+	closeNotifier(t, n)
+	reqs := []request{{body: first}}
+	for len(arrived) > 0 {
+		reqs = append(reqs, request{body: <-arrived})
+	}
+	if diff := cmp.Diff([]string{"a0", "a3", "a4", "a5"}, kinds(t, reqs)); diff != "" {
+		t.Errorf("delivered to the slow receiver (-want +got):\n%s", diff)
+	}
+	want := []webhook.ReceiverStats{
+		{Receiver: srv.URL, Sent: 4, Dropped: 2},
+		{Receiver: healthy.URL, Sent: 6},
+	}
+	if diff := cmp.Diff(want, receiverStats(t, n)); diff != "" {
+		t.Errorf("ReceiverStats (-want +got):\n%s", diff)
+	}
+	checkStats(t, n, 10, 0, 2)
 }
 
 func TestNotifyNeverBlocks(t *testing.T) {
@@ -417,10 +649,12 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{"none", nil, "webhook: no URL"},
-		{"no scheme", []string{"https://ok.example/", "hooks.example.com/services/SECRET"}, `webhook: URL 2 "hooks.exampl…": scheme is not http or https`},
+		{"no scheme", []string{"https://ok.example/", "hooks.example.com/services/SECRET"}, `webhook: URL 2 "…": scheme is not http or https`},
 		{"ftp", []string{"ftp://files.example/SECRET"}, `webhook: URL 1 "ftp://files.example/…": scheme is not http or https`},
-		{"no host", []string{"http:///SECRET"}, `webhook: URL 1 "http:///SECR…": no host`},
-		{"unparsable", []string{"http://h.example/\x7fSECRET"}, `webhook: URL 1 "http://h.exa…": net/url: invalid control character in URL`},
+		{"no host", []string{"http:///SECRET"}, `webhook: URL 1 "http://…": no host`},
+		{"unparsable", []string{"http://h.example/\x7fSECRET"}, `webhook: URL 1 "http://h.example/…": net/url: invalid control character in URL`},
+		{"bad port", []string{"http://u:SECRET@h.example:x/SECRET"}, `webhook: URL 1 "http://h.example:x/…": invalid port ":x" after host`},
+		{"control character in host", []string{"http://h\nSECRET/"}, `webhook: URL 1 "http://…": net/url: invalid control character in URL`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := webhook.New(tc.urls)

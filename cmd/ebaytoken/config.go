@@ -334,6 +334,7 @@ func (s *settings) loadEndpoint(c *commonFlags) error {
 	if apiURL.from != "" {
 		base := strings.TrimSuffix(apiURL.v, "/")
 		s.Endpoint.APIURL = base
+		s.Endpoint.APIZURL = base
 		s.Endpoint.TokenURL = base + "/identity/v1/oauth2/token"
 		s.Endpoint.AuthURL = base + "/oauth2/authorize"
 		s.Custom = true

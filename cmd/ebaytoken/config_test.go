@@ -155,7 +155,7 @@ func TestLoadSettings(t *testing.T) {
 			}
 		}},
 		{"api url derives the others", map[string]string{envAPIURL: "http://127.0.0.1:9/"}, nil, func(t *testing.T, s *settings) {
-			want := ebayauth.Endpoint{TokenURL: "http://127.0.0.1:9/identity/v1/oauth2/token", AuthURL: "http://127.0.0.1:9/oauth2/authorize", APIURL: "http://127.0.0.1:9"}
+			want := ebayauth.Endpoint{TokenURL: "http://127.0.0.1:9/identity/v1/oauth2/token", AuthURL: "http://127.0.0.1:9/oauth2/authorize", APIURL: "http://127.0.0.1:9", APIZURL: "http://127.0.0.1:9"}
 			if s.Endpoint != want || !s.Custom {
 				t.Errorf("endpoint %+v", s.Endpoint)
 			}

@@ -143,8 +143,9 @@ func (e *exitError) Error() string { return e.msg }
 // failed is a failure already reported on stdout or stderr: exit 1, no message.
 var failed = &exitError{code: exitFailure}
 
-// run runs the command line args and returns the exit status.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run runs the command line args and returns the exit status. Tests pass
+// tweaks to set what has no flag, such as serve's HTTP limits.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, tweaks ...func(*call)) int {
 	errw := &syncWriter{w: stderr}
 	if len(args) == 0 {
 		fmt.Fprintln(errw, "ebaytoken: missing subcommand; run 'ebaytoken help' for usage")
@@ -171,6 +172,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw}
+	for _, t := range tweaks {
+		t(c)
+	}
 	fs, common := newFlagSet(cmd, c)
 	fs.SetOutput(io.Discard) // errors are reported in one line below
 	pos, err := parseInterspersed(fs, args[1:])
@@ -178,6 +182,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
+	}
+	if err == nil {
+		err = usedRemovedFlag(fs)
 	}
 	if err != nil {
 		fmt.Fprintf(errw, "ebaytoken %s: %v; run 'ebaytoken help %s' for usage\n", cmd.name, err, cmd.name)
@@ -279,9 +286,47 @@ func newFlagSet(cmd *command, c *call) (*flag.FlagSet, *commonFlags) {
 			line += " " + cmd.args
 		}
 		fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", line, cmd.summary)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs, common
+}
+
+// removedFlag is a flag that no longer works: using it is a usage error
+// that says why and what to do instead, and help does not list it. It
+// parses as a boolean flag so that whatever follows it is not taken for
+// its value, and it keeps no value: a removed secret flag's value is a
+// secret.
+type removedFlag struct {
+	why  string
+	used bool
+}
+
+func (f *removedFlag) String() string   { return "" }
+func (f *removedFlag) Set(string) error { f.used = true; return nil }
+func (f *removedFlag) IsBoolFlag() bool { return true }
+
+// usedRemovedFlag reports the first removed flag used on the command line.
+func usedRemovedFlag(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if r, ok := f.Value.(*removedFlag); ok && r.used && err == nil {
+			err = fmt.Errorf("--%s was removed: %s", f.Name, r.why)
+		}
+	})
+	return err
+}
+
+// printFlags prints the defaults of fs's flags, those removed aside.
+func printFlags(fs *flag.FlagSet) {
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	shown.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, removed := f.Value.(*removedFlag); !removed {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.PrintDefaults()
 }
 
 // parseInterspersed parses flags anywhere among the positional arguments,

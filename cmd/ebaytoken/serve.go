@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,8 +26,11 @@ import (
 const (
 	envListen        = "EBAY_LISTEN"
 	envWebhook       = "EBAY_WEBHOOK_URL"    // space- or comma-separated
-	envWebhookSecret = "EBAY_WEBHOOK_SECRET" // preferred to --webhook-secret, which shows in ps
+	envWebhookSecret = "EBAY_WEBHOOK_SECRET" // or --webhook-secret-file; no flag: flags show in ps
 )
+
+// maxSecretFile bounds the size of --webhook-secret-file.
+const maxSecretFile = 64 << 10
 
 // Daily mint limits eBay sets, reported by the metrics.
 const (
@@ -38,13 +42,56 @@ const (
 // still queued.
 const shutdownGrace = 3 * time.Second
 
-// serveOptions are serve's own flags.
+// defaultHTTPLimits are serve's HTTP limits. Its clients send small GETs
+// (/healthz, /metrics, /status) and get small, quick answers; a slow or
+// idle client must not hold a connection or a goroutine for long.
+var defaultHTTPLimits = httpLimits{
+	readHeader: 5 * time.Second,
+	read:       10 * time.Second,
+	// WriteTimeout runs from the end of the request's headers to the end
+	// of the answer, whole. An endpoint that streams (server-sent events,
+	// a long poll) would be cut after it: such a handler must lift the
+	// deadline for its own responses with
+	// http.NewResponseController(w).SetWriteDeadline(time.Time{}) (and
+	// bound its stream itself), not raise the limit for every endpoint.
+	write:          30 * time.Second,
+	idle:           60 * time.Second,
+	maxHeaderBytes: 32 << 10,
+}
+
+// newHTTPServer returns serve's HTTP server, with the limits l (zero:
+// defaultHTTPLimits).
+func newHTTPServer(h http.Handler, log *slog.Logger, l httpLimits) *http.Server {
+	if l == (httpLimits{}) {
+		l = defaultHTTPLimits
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle, // else an idle keep-alive connection stays open for good
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveOptions are serve's own flags, and its HTTP limits.
 type serveOptions struct {
-	listen        string
-	webhooks      []string
-	webhookSecret string
-	source        string
-	rtCheckEvery  time.Duration
+	listen            string
+	webhooks          []string
+	webhookSecretFile string
+	source            string
+	rtCheckEvery      time.Duration
+	limits            httpLimits // zero: defaultHTTPLimits; no flag, tests set it
+}
+
+// httpLimits bound what a client of serve's HTTP server may take: time to
+// send its request, to read the answer, to stay idle between requests,
+// and header bytes.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
 }
 
 func serveFlags(fs *flag.FlagSet, c *call) {
@@ -54,7 +101,8 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 		o.webhooks = append(o.webhooks, s)
 		return nil
 	})
-	fs.StringVar(&o.webhookSecret, "webhook-secret", "", "sign alerts with HMAC-SHA256 under this `secret` (prefer "+envWebhookSecret+": flags show in ps)")
+	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "sign alerts with HMAC-SHA256 under the secret in this `file` (or "+envWebhookSecret+")")
+	fs.Var(&removedFlag{why: "flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"}, "webhook-secret", "")
 	fs.StringVar(&o.source, "source", "", "`name` of this instance in alerts (default: the host name)")
 	fs.DurationVar(&o.rtCheckEvery, "refresh-token-check", 24*time.Hour, "how `often` to check whether the refresh token expires within 30 days")
 }
@@ -80,16 +128,12 @@ func cmdServe(ctx context.Context, c *call) error {
 	if len(o.webhooks) == 0 {
 		o.webhooks = strings.FieldsFunc(os.Getenv(envWebhook), func(r rune) bool { return r == ' ' || r == ',' })
 	}
-	secret := o.webhookSecret
-	if v := os.Getenv(envWebhookSecret); v != "" {
-		if secret != "" && secret != v {
-			log.Warn("ebaytoken: --webhook-secret and " + envWebhookSecret + " disagree; using --webhook-secret")
-		} else {
-			secret = v
-		}
+	secret, from, err := o.webhookSecret(log)
+	if err != nil {
+		return err
 	}
 	if secret != "" && len(o.webhooks) == 0 {
-		return usagef("--webhook-secret: no --webhook to sign for")
+		return usagef("%s: no --webhook to sign for", from)
 	}
 	if o.rtCheckEvery <= 0 {
 		return usagef("--refresh-token-check: must be positive")
@@ -103,11 +147,6 @@ func cmdServe(ctx context.Context, c *call) error {
 	hooks := []func(ebayauth.Event){collector.Observe}
 	var notifier *webhook.Notifier
 	if len(o.webhooks) > 0 {
-		for _, u := range o.webhooks {
-			if err := checkURL(u); err != nil {
-				return usagef("--webhook: %v", err)
-			}
-		}
 		opts := []webhook.Option{webhook.WithLogger(log)}
 		if secret != "" {
 			opts = append(opts, webhook.WithSecret([]byte(secret)))
@@ -116,7 +155,7 @@ func cmdServe(ctx context.Context, c *call) error {
 			opts = append(opts, webhook.WithSource(o.source))
 		}
 		n, err := webhook.New(o.webhooks, opts...)
-		if err != nil {
+		if err != nil { // its message shows no more of a URL than its scheme and host
 			return usagef("--webhook: %v", err)
 		}
 		notifier = n
@@ -130,6 +169,10 @@ func cmdServe(ctx context.Context, c *call) error {
 		defer cancel()
 		if err := notifier.Close(ctx); err != nil {
 			log.Warn("ebaytoken: alerts still queued at shutdown were dropped", slog.String("error", err.Error()))
+		}
+		for _, w := range webhookDocs(notifier) {
+			log.Info("ebaytoken: webhook deliveries", slog.String("receiver", w.Receiver), slog.Int64("sent", w.Sent),
+				slog.Int64("failed", w.Failed), slog.Int64("dropped", w.Dropped))
 		}
 	}
 
@@ -148,11 +191,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		closeNotifier()
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
 	}
-	srv := &http.Server{
-		Handler:           serveMux(ss, reg),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(serveMux(ss, reg, notifier), log, o.limits)
 	log.Info("ebaytoken: serving",
 		slog.String("addr", "http://"+ln.Addr().String()),
 		slog.String("environment", c.s.environmentName()),
@@ -160,7 +199,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		slog.String("kind", ss.m.Status().Kind),
 		slog.String("store", ss.m.Status().Store),
 		slog.Bool("scheduled_refresh", c.s.RefreshEnabled),
-		slog.Any("webhooks", webhookHosts(o.webhooks)))
+		slog.Any("webhooks", webhookNames(o.webhooks)))
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -198,14 +237,75 @@ func cmdServe(ctx context.Context, c *call) error {
 	return failure
 }
 
-// webhookHosts names the webhooks for logs by host only: a webhook URL
-// often carries a token in its path.
-func webhookHosts(urls []string) []string {
-	hosts := make([]string, len(urls))
-	for i, u := range urls {
-		hosts[i] = hostOf(u)
+// webhookSecret returns the secret that signs alerts and where it came
+// from: --webhook-secret-file, else EBAY_WEBHOOK_SECRET. A file holds the
+// secret alone, the end of its last line aside. The secret has no flag:
+// ps shows flags to every user.
+func (o *serveOptions) webhookSecret(log *slog.Logger) (secret, from string, err error) {
+	env := os.Getenv(envWebhookSecret)
+	if o.webhookSecretFile == "" {
+		return env, envWebhookSecret, nil
 	}
-	return hosts
+	const name = "--webhook-secret-file"
+	if len(o.webhooks) == 0 {
+		return "", name, usagef("%s: no --webhook to sign for", name)
+	}
+	f, err := os.Open(o.webhookSecretFile)
+	if err != nil {
+		return "", name, usagef("%s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	switch {
+	case err != nil:
+		return "", name, usagef("%s: %v", name, err)
+	case len(b) > maxSecretFile:
+		return "", name, usagef("%s %s: larger than %d KiB: not a secret", name, o.webhookSecretFile, maxSecretFile>>10)
+	}
+	secret = strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		return "", name, usagef("%s: the file is empty", name)
+	}
+	if env != "" && env != secret {
+		log.Warn("ebaytoken: " + name + " and " + envWebhookSecret + " disagree; using " + name)
+	}
+	return secret, name, nil
+}
+
+// webhookNames names the webhooks for logs by scheme and host only: a
+// webhook URL often carries a token in its path or query.
+func webhookNames(urls []string) []string {
+	names := make([]string, len(urls))
+	for i, u := range urls {
+		names[i] = webhook.RedactURL(u)
+	}
+	return names
+}
+
+// webhookDoc is what /status says of a webhook.
+type webhookDoc struct {
+	Receiver  string `json:"receiver"` // scheme and host only
+	Sent      int64  `json:"sent"`
+	Failed    int64  `json:"failed"`
+	Dropped   int64  `json:"dropped"`
+	Queued    int    `json:"queued"`
+	LastError string `json:"last_error,omitempty"` // shows the URL's scheme and host only
+}
+
+// webhookDocs reports n's deliveries per webhook; nil if n is nil.
+func webhookDocs(n *webhook.Notifier) []webhookDoc {
+	if n == nil {
+		return nil
+	}
+	var docs []webhookDoc
+	for _, st := range n.ReceiverStats() {
+		d := webhookDoc{Receiver: st.Receiver, Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued}
+		if st.LastError != nil {
+			d.LastError = st.LastError.Error()
+		}
+		docs = append(docs, d)
+	}
+	return docs
 }
 
 // watchRefreshToken alerts when the refresh token expires within 30 days:
@@ -245,7 +345,7 @@ type healthDoc struct {
 	Reason      string         `json:"reason,omitempty"`
 }
 
-func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
+func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := ss.m.Status()
@@ -269,7 +369,9 @@ func serveMux(ss *session, reg *prometheus.Registry) *http.ServeMux {
 		cancel()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = writeJSON(w, ss.status("process"))
+		d := ss.status("process")
+		d.Webhooks = webhookDocs(notifier)
+		_ = writeJSON(w, d)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

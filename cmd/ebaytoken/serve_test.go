@@ -7,11 +7,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -40,10 +44,20 @@ type served struct {
 // startServe runs serve on a free loopback port and waits until it listens.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
+	return startServeTweaked(t, nil, args...)
+}
+
+// startServeTweaked is startServe with a tweak of the call, if not nil.
+func startServeTweaked(t *testing.T, tweak func(*call), args ...string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{stderr: &syncbuf.Buffer{}, done: make(chan int, 1), cancel: cancel, code: -1}
+	var tweaks []func(*call)
+	if tweak != nil {
+		tweaks = append(tweaks, tweak)
+	}
 	go func() {
-		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr)
+		s.done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, s.stderr, tweaks...)
 	}()
 	t.Cleanup(func() { s.stop(t) })
 	eventually(t, 10*time.Second, "serve to listen", func() bool {
@@ -190,10 +204,11 @@ func newHookServer(t *testing.T, secret string) *hookServer {
 		h.bodies = append(h.bodies, string(body))
 		h.mu.Unlock()
 		mac := hmac.New(sha256.New, h.secret)
+		mac.Write([]byte(r.Header.Get(webhook.TimestampHeader) + "."))
 		mac.Write(body)
-		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		want := "v1=" + hex.EncodeToString(mac.Sum(nil))
 		got := r.Header.Get(webhook.SignatureHeader)
-		if got != want || !webhook.Verify(h.secret, body, got) {
+		if err := webhook.Verify(h.secret, r.Header, body); got != want || err != nil {
 			t.Errorf("webhook signature %q; want %q", got, want)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -358,7 +373,7 @@ func TestServeUnhealthy(t *testing.T) {
 	const secret = "s3cret-for-hmac"
 	hook := newHookServer(t, secret)
 	f.FailNext(-1, http.StatusServiceUnavailable, "<html>down</html>")
-	s := startServe(t, "--webhook", hook.URL, "--webhook-secret", secret)
+	s := startServe(t, "--webhook", hook.URL, "--webhook-secret-file", writeFile(t, "secret", f.secret(secret)+"\n"))
 
 	a := hook.waitAlert(t, "refresh_failed")
 	if e, _ := a["error"].(string); !strings.Contains(e, "HTTP 503") {
@@ -417,7 +432,7 @@ func TestServeErrors(t *testing.T) {
 		want string
 	}{
 		{"bad webhook", []string{"--webhook", "not a url"}, 2, "--webhook"},
-		{"secret without webhook", []string{"--webhook-secret", "x"}, 2, "--webhook-secret"},
+		{"secret file without webhook", []string{"--webhook-secret-file", "/nonexistent"}, 2, "--webhook-secret-file: no --webhook to sign for"},
 		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 1, "--listen"},
 	}
 	for _, tt := range tests {
@@ -429,6 +444,296 @@ func TestServeErrors(t *testing.T) {
 			r := runCLI(t, args...).want(t, tt.code)
 			if !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("stderr lacks %q:\n%s", tt.want, r)
+			}
+		})
+	}
+}
+
+// deadURL is the URL of a receiver that is gone: connections to it are
+// refused.
+func deadURL(t *testing.T, path string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL + path
+	srv.Close()
+	return u
+}
+
+// TestServeWebhookURLsRedacted: a webhook URL often carries its secret in
+// its path or query (Slack, Discord) or its user info: serve shows only
+// its scheme and host, in its startup line, its delivery errors, /status
+// and its usage errors.
+func TestServeWebhookURLsRedacted(t *testing.T) {
+	t.Run("running", func(t *testing.T) {
+		f := newFake(t)
+		f.FailNext(-1, http.StatusServiceUnavailable, "down") // a refresh_failed alert at once
+		dead := deadURL(t, "/services/T000/B000/SECRETPATH?token=SECRETQUERY")
+		withUser := strings.Replace(deadURL(t, "/x"), "http://", "http://user:SECRETPASS@", 1)
+		s := startServe(t, "-v", "--webhook", dead, "--webhook", withUser)
+		// Delivery fails: net/http's error (a *url.Error) quotes the URL.
+		eventually(t, 10*time.Second, "a failed delivery to each webhook", func() bool {
+			return strings.Count(s.stderr.String(), `"msg":"webhook: retrying"`) >= 2
+		})
+		want := []string{hostURL(dead) + "/…", hostURL(withUser) + "/…"}
+		for _, rec := range s.logs(t) {
+			if rec["msg"] == "ebaytoken: serving" {
+				if got := fmt.Sprint(rec["webhooks"]); got != fmt.Sprint(want) {
+					t.Errorf("startup line's webhooks %q; want %q", got, fmt.Sprint(want))
+				}
+			}
+		}
+		code, status := s.get(t, "/status")
+		var d statusDoc
+		if err := json.Unmarshal([]byte(status), &d); err != nil || code != http.StatusOK {
+			t.Fatalf("/status %d %q: %v", code, status, err)
+		}
+		if len(d.Webhooks) != 2 || d.Webhooks[0].Receiver != want[0] || d.Webhooks[1].Receiver != want[1] ||
+			!strings.Contains(d.Webhooks[0].LastError, "connection refused") {
+			t.Errorf("/status webhooks %+v; want %q with their errors", d.Webhooks, want)
+		}
+		s.stop(t)
+		for i, text := range []string{s.stderr.String(), status} {
+			if strings.Contains(text, "SECRET") {
+				t.Errorf("output %d shows a webhook URL's secret:\n%s", i, text)
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"ftp", "ftp://hooks.example.com/services/SECRETPATH", `"ftp://hooks.example.com/…": scheme is not http or https`},
+		{"no scheme", "hooks.example.com/services/SECRETPATH", `"…": scheme is not http or https`},
+		{"no host", "https:///services/SECRETPATH", `"https://…": no host`},
+		{"control character", "https://hooks.example.com/\x7fSECRETPATH", `"https://hooks.example.com/…": net/url: invalid control character in URL`},
+		{"bad port", "https://user:SECRETPASS@hooks.example.com:x/services/SECRETPATH", `"https://hooks.example.com:x/…": invalid port`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFake(t)
+			r := runCLI(t, "serve", "--listen", "127.0.0.1:0", "--webhook", tc.url).want(t, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q; want it to hold %q", r.stderr, tc.want)
+			}
+			if strings.Contains(r.stderr, "SECRET") {
+				t.Errorf("stderr shows the webhook URL's secret: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// hostURL cuts u to scheme and host.
+func hostURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// rawRequest writes a GET of path with header to conn, and reads the answer
+// from br.
+func rawRequest(t *testing.T, conn net.Conn, br *bufio.Reader, path string, header map[string]string) *http.Response {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: ebaytoken\r\n", path)
+	for k, v := range header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func dial(t *testing.T, base string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, bufio.NewReader(conn)
+}
+
+// TestServeIdleTimeout: the server closes a keep-alive connection that
+// stays idle. The other timeouts are an hour, so that only the idle one
+// can close it.
+func TestServeIdleTimeout(t *testing.T) {
+	newFake(t)
+	s := startServeTweaked(t, func(c *call) {
+		c.serve.limits = httpLimits{readHeader: time.Hour, read: time.Hour, write: time.Hour,
+			idle: 50 * time.Millisecond, maxHeaderBytes: 1 << 20}
+	})
+	conn, br := dial(t, s.base)
+	if resp := rawRequest(t, conn, br, "/", nil); resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("GET / = %s (close %v); want 200 on a kept-alive connection", resp.Status, resp.Close)
+	}
+	// The server closes the connection: reading ends. The deadline is a
+	// hang guard, an hour shorter than the other timeouts.
+	if err := conn.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := br.ReadByte()
+	var ne net.Error
+	switch {
+	case err == nil:
+		t.Fatalf("read %q on an idle connection; want it closed", b)
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Fatal("the server kept an idle keep-alive connection open")
+	}
+}
+
+// TestServeHeaderLimit: an oversized header gets 431, with the limits
+// serve runs with.
+func TestServeHeaderLimit(t *testing.T) {
+	newFake(t)
+	s := startServe(t)
+	for _, tc := range []struct {
+		name string
+		size int
+		want int
+	}{
+		{"small", 100, http.StatusOK},
+		{"within the limit", defaultHTTPLimits.maxHeaderBytes / 2, http.StatusOK},
+		{"oversized", 2 * defaultHTTPLimits.maxHeaderBytes, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, br := dial(t, s.base)
+			resp := rawRequest(t, conn, br, "/", map[string]string{"X-Big": strings.Repeat("a", tc.size)})
+			if resp.StatusCode != tc.want {
+				t.Errorf("got %q; want %d", resp.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestServeLimitsDefaults: serve's server has every limit set.
+func TestServeLimitsDefaults(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler), httpLimits{})
+	for _, tc := range []struct {
+		name string
+		got  time.Duration
+	}{
+		{"ReadHeaderTimeout", srv.ReadHeaderTimeout},
+		{"ReadTimeout", srv.ReadTimeout},
+		{"WriteTimeout", srv.WriteTimeout},
+		{"IdleTimeout", srv.IdleTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got <= 0 || tc.got > 2*time.Minute {
+				t.Errorf("got %v; want a bound of at most 2m", tc.got)
+			}
+		})
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes >= http.DefaultMaxHeaderBytes {
+		t.Errorf("MaxHeaderBytes %d; want below net/http's default %d", srv.MaxHeaderBytes, http.DefaultMaxHeaderBytes)
+	}
+}
+
+// TestServeWebhookSecret: the secret that signs alerts comes from the
+// environment or a file, never from a flag, which ps shows.
+func TestServeWebhookSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		env        string // EBAY_WEBHOOK_SECRET
+		file       string // the content of --webhook-secret-file, if not empty
+		want       string // the secret alerts are signed with
+		wantWarned bool
+	}{
+		{name: "environment", env: "env-secret-0123", want: "env-secret-0123"},
+		{name: "file", file: "file-secret-0123\n", want: "file-secret-0123"},
+		{name: "file without newline", file: "file-secret-0123", want: "file-secret-0123"},
+		{name: "file with CRLF", file: "file-secret-0123\r\n", want: "file-secret-0123"},
+		{name: "file over environment", env: "env-secret-0123", file: "file-secret-0123\n", want: "file-secret-0123", wantWarned: true},
+		{name: "file and environment agree", env: "same-secret-0123", file: "same-secret-0123\n", want: "same-secret-0123"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			t.Setenv(envWebhookSecret, f.secret(tc.env))
+			hook := newHookServer(t, f.secret(tc.want)) // refuses alerts signed otherwise
+			f.FailNext(-1, http.StatusServiceUnavailable, "down")
+			args := []string{"--webhook", hook.URL}
+			if tc.file != "" {
+				args = append(args, "--webhook-secret-file", writeFile(t, "secret", tc.file))
+			}
+			s := startServe(t, args...)
+			hook.waitAlert(t, "refresh_failed")
+			s.stop(t)
+			warned := strings.Contains(s.stderr.String(), "--webhook-secret-file and "+envWebhookSecret+" disagree")
+			if warned != tc.wantWarned {
+				t.Errorf("warned of a disagreement: %v; want %v\n%s", warned, tc.wantWarned, s.stderr)
+			}
+			f.assertNoSecrets(t, s.stderr.String(), hook.allBodies())
+		})
+	}
+}
+
+func TestServeWebhookSecretErrors(t *testing.T) {
+	const secret = "SECRETVALUE-0123"
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{name: "removed flag", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret", secret},
+			want: "--webhook-secret was removed: flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"},
+		{name: "removed flag with =", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret=" + secret},
+			want: "--webhook-secret was removed"},
+		{name: "removed flag last", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret"},
+			want: "--webhook-secret was removed"},
+		{name: "removed flag alone", args: []string{"-webhook-secret", secret}, want: "--webhook-secret was removed"},
+		{name: "no such file", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret-file", "/nonexistent/secret"},
+			want: "--webhook-secret-file: open /nonexistent/secret: no such file or directory"},
+		{name: "empty file", args: []string{"--webhook", "http://127.0.0.1:1/", "--webhook-secret-file", "EMPTY"},
+			want: "--webhook-secret-file: the file is empty"},
+		{name: "environment without webhook", env: secret, want: envWebhookSecret + ": no --webhook to sign for"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFake(t)
+			t.Setenv(envWebhookSecret, tc.env)
+			args := []string{"serve", "--listen", "127.0.0.1:0"}
+			for _, a := range tc.args {
+				if a == "EMPTY" {
+					a = writeFile(t, "secret", "\n")
+				}
+				args = append(args, a)
+			}
+			r := runCLI(t, args...).want(t, exitUsage)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr %q; want it to hold %q", r.stderr, tc.want)
+			}
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("stderr shows the secret: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestServeHelpSecretFlags: help offers the file, not the removed flag.
+func TestServeHelpSecretFlags(t *testing.T) {
+	clearEnv(t)
+	r := runCLI(t, "help", "serve").want(t, 0)
+	for _, tc := range []struct {
+		flag string
+		want bool
+	}{
+		{"-webhook-secret-file", true},
+		{"-webhook-secret ", false},
+		{"-webhook-secret\n", false},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			if got := strings.Contains(r.stdout, tc.flag); got != tc.want {
+				t.Errorf("help lists %q: %v; want %v\n%s", tc.flag, got, tc.want, r.stdout)
 			}
 		})
 	}

@@ -24,6 +24,9 @@ type statusDoc struct {
 	// (EBAY_TOKEN_URL, EBAY_API_URL: a fake eBay or a proxy).
 	Endpoint string   `json:"endpoint,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Webhooks are serve's alert receivers and their deliveries (serve's
+	// /status only).
+	Webhooks []webhookDoc `json:"webhooks,omitempty"`
 }
 
 // session is a Manager over the settings' store, for one subcommand.
