@@ -133,6 +133,41 @@ func (c *Config) checkCredentials() error {
 	return nil
 }
 
+// Check reports what New would refuse in c, with an error that names the
+// field; nil if New would accept it. It does not contact eBay.
+func (c Config) Check() error {
+	_, err := c.normalize()
+	return err
+}
+
+// checkScopes accepts eBay scopes: https URLs such as ScopeAPI and its
+// sub-scopes, one per element.
+func checkScopes(scopes []string) error {
+	for _, s := range scopes {
+		u, err := url.Parse(s)
+		if s == "" || strings.ContainsAny(s, " \t\r\n,") || err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("ebayauth: Config.Scopes: %q is not an eBay scope (one https URL per scope, e.g. %s)", s, ScopeAPI)
+		}
+	}
+	return nil
+}
+
+// checkFallback refuses a fallback token eBay's REST APIs would refuse: a
+// legacy Auth'n'Auth token (the 18-month Trading API token, "AgAAAA…"), or
+// one a header cannot carry.
+func checkFallback(tok string) error {
+	switch {
+	case tok == "":
+		return nil
+	case strings.HasPrefix(tok, "AgAAAA"):
+		return errors.New("ebayauth: Config.FallbackToken is a legacy Auth'n'Auth token (it starts AgAAAA), which eBay's REST APIs refuse with 401/1001: " +
+			"give an OAuth user or application token (they start v^1.1#), e.g. a user token from the developer portal")
+	case !validHeaderToken(tok):
+		return errors.New("ebayauth: Config.FallbackToken holds a space, control or non-ASCII byte: it is not a token")
+	}
+	return nil
+}
+
 // normalize checks c and fills in its defaults.
 func (c Config) normalize() (Config, error) {
 	if err := c.checkCredentials(); err != nil {
@@ -157,10 +192,11 @@ func (c Config) normalize() (Config, error) {
 			return c, fmt.Errorf("ebayauth: Config.%s is negative (%v)", name, d)
 		}
 	}
-	for _, s := range c.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\n") {
-			return c, fmt.Errorf("ebayauth: Config.Scopes: %q is not a single scope", s)
-		}
+	if err := checkScopes(c.Scopes); err != nil {
+		return c, err
+	}
+	if err := checkFallback(c.FallbackToken); err != nil {
+		return c, err
 	}
 	if _, err := parseHosts(c.AllowedHosts); err != nil {
 		return c, fmt.Errorf("ebayauth: Config.%s", strings.TrimPrefix(err.Error(), "ebayauth: "))

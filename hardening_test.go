@@ -406,3 +406,35 @@ func TestHangingStoreOffRequestPath(t *testing.T) {
 		t.Errorf("the store known to be down was called %d more times; want at most one probe", got-calls)
 	}
 }
+
+func TestConfigRefusesWhatEbayWould(t *testing.T) {
+	ok := ebayauth.Config{ClientID: "a", ClientSecret: "b"}
+	tests := []struct {
+		name string
+		edit func(*ebayauth.Config)
+		want string
+	}{
+		{"legacy fallback", func(c *ebayauth.Config) { c.FallbackToken = "AgAAAA**AQAAAA**aAAAAA**legacy" }, "Auth'n'Auth"},
+		{"fallback with newline", func(c *ebayauth.Config) { c.FallbackToken = "v^1.1#a\nb" }, "FallbackToken"},
+		{"garbage scope", func(c *ebayauth.Config) { c.Scopes = []string{"garbage"} }, "not an eBay scope"},
+		{"http scope", func(c *ebayauth.Config) { c.Scopes = []string{"http://api.ebay.com/oauth/api_scope"} }, "not an eBay scope"},
+		{"empty scope", func(c *ebayauth.Config) { c.Scopes = []string{""} }, "not an eBay scope"},
+		{"comma scopes", func(c *ebayauth.Config) { c.Scopes = []string{ebayauth.ScopeAPI + "," + ebayauth.ScopeIdentity} }, "not an eBay scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.edit(&c)
+			err := c.Check()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check = %v; want an error saying %q", err, tt.want)
+			}
+			if _, nerr := ebayauth.New(c); nerr == nil || nerr.Error() != err.Error() {
+				t.Errorf("New = %v; want the same error as Check", nerr)
+			}
+		})
+	}
+	if err := ok.Check(); err != nil {
+		t.Errorf("Check of a good config: %v", err)
+	}
+}
