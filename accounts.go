@@ -279,6 +279,28 @@ func (a *Accounts) forgetLocked(id string) {
 	}
 }
 
+// Status reports the seller's state as the seller's Manager sees it after
+// loading the shared record (Manager.Sync); for a seller who must consent
+// again, State is StateNeedsConsent. It returns an error matching
+// ErrNotFound for an unknown account.
+func (a *Accounts) Status(ctx context.Context, id string) (Status, error) {
+	m, err := a.Manager(ctx, id)
+	switch {
+	case errors.Is(err, ErrConsentRequired):
+		st := Status{State: StateNeedsConsent, Kind: "user", Environment: a.cfg.Endpoint.environment(),
+			ClientID: maskID(a.cfg.ClientID), Store: storeName(a.tokens), StoreHealthy: true}
+		if acct, err := a.store.LoadAccount(ctx, id); err == nil {
+			st.RefreshTokenExpiry = acct.RefreshTokenExpiry
+			st.Scopes = acct.Scopes
+		}
+		return st, nil
+	case err != nil:
+		return Status{}, err
+	}
+	_ = m.Sync(ctx)
+	return m.Status(), nil
+}
+
 // Token returns a valid access token for the seller id; see Manager.Token.
 // An unknown account is an error matching ErrNotFound; one whose refresh
 // token eBay refused, ErrConsentRequired (and ErrInvalidGrant).

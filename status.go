@@ -15,6 +15,9 @@ const (
 	StateExpired  State = "expired"  // expired (or about to) and no new one yet
 	StateRejected State = "rejected" // eBay refused the token (HTTP 401) and no new one yet
 	StateFallback State = "fallback" // the static fallback token is in use
+	// StateNeedsConsent: eBay refused the seller's refresh token; only a
+	// new consent helps (Accounts only).
+	StateNeedsConsent State = "needs_consent"
 )
 
 // refreshTokenWarning is how long before the refresh token's expiry
