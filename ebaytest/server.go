@@ -84,6 +84,7 @@ type Server struct {
 	totalTokens int
 	tokenBodies []string
 	requests    []Request
+	sig         signatures // signatures.go
 }
 
 // accessToken is what the Server remembers of an access token it minted.
@@ -129,6 +130,7 @@ func NewServer() *Server {
 	mux.Handle("GET /buy/browse/v1/item_summary/search", s.api(s.browse(s.serveSearch)))
 	mux.Handle("GET /buy/browse/v1/item/{item_id}", s.api(s.browse(s.serveItem)))
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
+	s.handleSignatures(mux)
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	s.acceptURL = s.URL + acceptPath
