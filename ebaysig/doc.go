@@ -10,9 +10,9 @@
 // "content-digest" (with a body), "x-ebay-signature-key", "@method",
 // "@path" (without the query string) and "@authority" (the host, with the
 // port only if it is not the scheme's default), and carries exactly one
-// parameter, created: eBay's verifier parses "…;created=N" and nothing else,
-// which is why generic RFC 9421 libraries that add alg, keyid or expires are
-// rejected.
+// parameter, created: eBay's verifier parses "…;created=N" (optionally
+// ";keyid=…") and nothing else, which is why generic RFC 9421 libraries that
+// add alg, expires or nonce are rejected.
 //
 // created is the time of signing, read from the Signer's Clock. Sending the
 // key's creationTime instead is a classic mistake: eBay answers it with
