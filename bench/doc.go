@@ -2,7 +2,8 @@
 //
 // It is a module of its own, so that x/oauth2 never enters the library's
 // dependencies. Its tests hold the micro-benchmarks
-// (BenchmarkRoundTrip, BenchmarkRoundTripParallel); cmd/scenarios runs the
+// (BenchmarkRoundTrip, BenchmarkRoundTripParallel) and what an eBay digital
+// signature costs (BenchmarkSign, BenchmarkSignedRoundTrip); cmd/scenarios runs the
 // scenarios against the fake eBay of package ebaytest and prints one Markdown
 // table. BENCHMARKS.md at the root of the repository holds the latest numbers
 // and the commands that produced them.

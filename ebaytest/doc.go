@@ -10,7 +10,9 @@
 // endpoint's grants, error codes and response shapes, token shapes (with
 // '^', '#', '+', '/' and '=' inside), the 299-second single-use
 // authorization code, non-rotating refresh tokens and the REST error
-// envelope with errorIds 1001, 1002, 1003, 1100 and 2001.
+// envelope with errorIds 1001, 1002, 1003, 1100 and 2001, and the digital
+// signatures eBay requires of EU and UK sellers (errorIds 215001, 215114,
+// 215120 and 215122) with the Key Management API that issues their keys.
 //
 // It knows several sellers (AddUser; one, DefaultUserID, exists from the
 // start). Codes, refresh tokens and user access tokens remember the seller
@@ -44,10 +46,38 @@
 //     been seen answering 400 and 403); the auth scheme is compared
 //     case-insensitively.
 //   - Only Browse search, Browse item, Inventory's createOffer, Identity's
-//     getUser and Notification's getPublicKey are served. Browse has a fixed
-//     three-item catalogue; search matches q as a substring of titles, and
-//     an absent q matches everything. Any valid token may create an offer; a
-//     body that is not JSON gets errorId 2004, a guess.
+//     getUser, Notification's getPublicKey, the Key Management API
+//     (createSigningKey, getSigningKeys, getSigningKey), Finances'
+//     getTransactions and Fulfillment's issueRefund are served.
+//     Browse has a fixed three-item catalogue; search matches q as a substring
+//     of titles, and an absent q matches everything. Any valid token may create
+//     an offer; a body that is not JSON gets errorId 2004, a guess.
+//     getTransactions always answers one sale, issueRefund a PENDING refund.
+//   - The Key Management API wants an application token and the two signed
+//     methods a user token, of any scope (eBay wants sell.finances and
+//     sell.fulfillment); the wrong kind gets 403/1100. An unknown cipher gets
+//     400/2004 and an unknown key id 404/2002, both guesses. Keys are real
+//     Ed25519 or RSA-2048 pairs, but a JWE is an opaque random string in the
+//     shape of eBay's that the Server maps back to the public key; eBay's
+//     JWEs encrypt the public key for eBay. IssueSigningKey makes one
+//     without an API call.
+//   - getTransactions and issueRefund verify the signature of every request,
+//     as eBay does only for EU and UK sellers (it ignores signatures of
+//     others). The checks, in order: no x-ebay-signature-key is 215001;
+//     Signature-Input not exactly label=("…" …);created=N[;keyid=…] or
+//     Signature not label=:base64: (the same label) is 215122; created further
+//     than the signature window from the Server's clock either way
+//     (SetSignatureWindow, default 5 minutes; eBay's window is undocumented)
+//     is 215114; covered components other than the header names, @method,
+//     @path and @authority, or missing any of x-ebay-signature-key, @method,
+//     @path, @authority and (with a body) content-digest, is 215122;
+//     Content-Digest missing with a body or not sha-256=:…: is 215122; a body
+//     not matching it is 215120; a key the Server did not issue, an expired
+//     one, or a signature that does not verify (Ed25519, or RSASSA-PKCS1-v1_5
+//     with SHA-256; PSS fails) is 215120. eBay answers both 215120 and 215122
+//     without documenting the difference, so the split is the fake's. @path
+//     is the escaped path without the query; @authority is the Host header in
+//     lower case without ":80".
 //   - getUser answers only userId, username, accountType,
 //     registrationMarketplaceId and status, whatever PII scopes the token
 //     has. An application token gets 403/1100, as a user token without

@@ -87,6 +87,7 @@ type Server struct {
 	users       map[string]*user // by userId; see users.go
 	consentUser string           // the userId who consents unless told otherwise
 	notify      notifyState      // the Notification API; see notification.go
+	sig         signatures       // signatures.go
 }
 
 // accessToken is what the Server remembers of an access token it minted.
@@ -140,6 +141,7 @@ func NewServer() *Server {
 	mux.Handle("POST /sell/inventory/v1/offer", s.api(s.serveOffer))
 	mux.Handle("GET "+identityPath+"{$}", s.api(s.serveIdentity))
 	mux.Handle("GET "+publicKeyPath+"{public_key_id}", s.countKeyRequest(s.api(s.servePublicKey)))
+	s.handleSignatures(mux)
 	// Fields the handlers read are set before the server starts, so that
 	// no request races with them.
 	s.ts = httptest.NewUnstartedServer(mux)
