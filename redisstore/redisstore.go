@@ -73,6 +73,11 @@ var ErrUnreadable = errors.New("redisstore: the stored value cannot be read")
 // an unsealed one.
 var errSealedValue = errors.New("redisstore: save: the stored value is sealed and this store has no seal key; not overwriting it")
 
+// implausibleExpiry is how much later than a new token's a stored token's
+// expiry may lie before Save takes the stored value for corrupt: eBay's
+// tokens live two hours.
+const implausibleExpiry = 30 * 24 * time.Hour
+
 // GCHorizon is how long past its token's lifetime a record is kept before
 // Redis deletes it, counted from the save.
 const GCHorizon = 24 * time.Hour
@@ -119,10 +124,11 @@ func WithPrefix(p string) Option {
 
 // WithSealKey seals the tokens at rest with AES-GCM under key, which must
 // be 16, 24 or 32 bytes long (AES-128, -192 or -256). A Store with a seal
-// key neither reads tokens saved without one nor the other way round; a
-// token it cannot read counts as none, so during a change of key the
-// Stores with the old key and those with the new one mint and overwrite
-// each other's tokens. Change the prefix with the key to avoid that.
+// key neither reads records saved without one nor the other way round: Load
+// reports them as ErrUnreadable, the Managers work without the store, and a
+// Store without a key never overwrites a sealed value. During a change of
+// key, Stores with the old key and the new one overwrite each other's
+// records; change the prefix with the key to avoid that.
 func WithSealKey(key []byte) Option {
 	key = slices.Clone(key)
 	return func(c *config) error {
@@ -353,14 +359,26 @@ func (s *Store) lockKey(key string) string  { return s.prefix + "lock:" + key }
 // than ARGV[1] (Unix ms, 0 for never) (it returns 0), or a sealed value of
 // ours while ARGV[4] is not "1", the new value being unsealed (it returns
 // -1). A value that is not a string or does not start with an expiry is not
-// ours.
+// ours; neither is an unsealed one whose payload is not JSON, nor one whose
+// expiry lies more than ARGV[5] milliseconds past the new one (no token
+// lives that long: it is corrupt).
 var saveScript = redis.NewScript(`
 local new = tonumber(ARGV[1])
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
   local val = redis.call('GET', KEYS[1])
   local old = tonumber(string.match(val, '^(%d+):'))
-  if old ~= nil and ARGV[4] ~= '1' and string.match(val, '^%d+:s1:') then
+  local sealed = string.match(val, '^%d+:s1:') ~= nil
+  if old ~= nil and ARGV[4] ~= '1' and sealed then
     return -1
+  end
+  -- An unsealed payload that is not JSON is corrupt: its expiry means
+  -- nothing. So does one implausibly far past the new token's.
+  if old ~= nil and not sealed then
+    local ok = pcall(cjson.decode, string.sub(val, #tostring(old) + 2))
+    if not ok then old = nil end
+  end
+  if old ~= nil and new ~= 0 and old > new + tonumber(ARGV[5]) then
+    old = nil
   end
   if old ~= nil and ((old == 0 and new ~= 0) or (new ~= 0 and old > new)) then
     return 0
@@ -439,7 +457,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *ebayauth.Record) erro
 	if s.aead != nil {
 		sealed = "1"
 	}
-	n, err := saveScript.Run(ctx, s.c, []string{k}, exp, val, ttl, sealed).Int()
+	n, err := saveScript.Run(ctx, s.c, []string{k}, exp, val, ttl, sealed, implausibleExpiry.Milliseconds()).Int()
 	if err != nil {
 		return fail(ctx, "save", err)
 	}
