@@ -1,9 +1,12 @@
 package ebayauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
@@ -72,19 +75,42 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
+	trading := isTrading(req.URL.Path)
 	r2 := req.Clone(req.Context())
-	r2.Header.Set("Authorization", header)
+	setToken(r2, tok, header, trading)
 	resp, err := t.base().RoundTrip(r2)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil {
 		return resp, err
 	}
-	return t.retry(req, tok, resp)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return t.retry(req, tok, resp, true)
+	case trading && resp.StatusCode == http.StatusOK && tradingTokenRefused(resp):
+		return t.retry(req, tok, resp, true)
+	case resp.StatusCode == http.StatusForbidden && accessDenied(resp):
+		return t.retry(req, tok, resp, false)
+	}
+	return resp, nil
 }
 
-// retry replays req with a new token after resp, a 401 to tok.
-func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*http.Response, error) {
+// setToken puts tok on r: in X-EBAY-API-IAF-TOKEN for the Trading API,
+// which takes an OAuth token there, else as "Authorization: Bearer".
+func setToken(r *http.Request, tok *Token, header string, trading bool) {
+	if trading {
+		r.Header.Set("X-EBAY-API-IAF-TOKEN", tok.AccessToken)
+		return
+	}
+	r.Header.Set("Authorization", header)
+}
+
+// retry replays req with another token after resp, eBay's refusal of tok:
+// with refresh, a replacement for tok (a 401, or the Trading API's
+// expired-token error); without, only the current token if it is no
+// longer tok (a 403 with errorId 1100, which may mean a missing scope: no
+// mint for that).
+func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response, refresh bool) (*http.Response, error) {
 	rf, ok := t.Source.(Refresher)
-	if !ok {
+	if refresh && !ok {
 		return resp, nil
 	}
 	var body io.ReadCloser
@@ -98,7 +124,13 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 		}
 		body = b
 	}
-	fresh, err := rf.Refresh(req.Context(), tok)
+	var fresh *Token
+	var err error
+	if refresh {
+		fresh, err = rf.Refresh(req.Context(), tok)
+	} else {
+		fresh, _, err = t.token(req.Context())
+	}
 	if err != nil || fresh == nil || fresh.AccessToken == tok.AccessToken {
 		if body != nil {
 			body.Close()
@@ -115,8 +147,69 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response) (*
 	} else if req.Body != nil {
 		r3.Body = http.NoBody
 	}
-	r3.Header.Set("Authorization", "Bearer "+fresh.AccessToken)
+	setToken(r3, fresh, "Bearer "+fresh.AccessToken, isTrading(req.URL.Path))
 	return t.base().RoundTrip(r3)
+}
+
+// isTrading reports whether path is the XML Trading API's.
+func isTrading(path string) bool { return strings.HasSuffix(path, "/ws/api.dll") }
+
+// Trading API error codes of a token eBay does not accept: expired IAF
+// token, invalid IAF token, auth token invalid, auth token hard-expired.
+var tradingTokenErrors = [][]byte{
+	[]byte("<ErrorCode>21917053</ErrorCode>"), []byte("<ErrorCode>21916984</ErrorCode>"),
+	[]byte("<ErrorCode>931</ErrorCode>"), []byte("<ErrorCode>932</ErrorCode>"),
+}
+
+// tradingPeek is how much of a Trading answer is read to look for a token
+// error: eBay puts Ack and Errors right after the Timestamp.
+const tradingPeek = 16 << 10
+
+// tradingTokenRefused reports whether resp, a Trading API answer, is a
+// failure for the token. It reads at most tradingPeek bytes and leaves
+// resp.Body reading the same as before.
+func tradingTokenRefused(resp *http.Response) bool {
+	b := peek(resp, tradingPeek)
+	if !bytes.Contains(b, []byte("<Ack>Failure</Ack>")) && !bytes.Contains(b, []byte("<Ack>PartialFailure</Ack>")) {
+		return false
+	}
+	for _, e := range tradingTokenErrors {
+		if bytes.Contains(b, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// accessDenied reports whether resp, a 403, is eBay's errorId 1100. It
+// reads at most 64 KiB and leaves resp.Body reading the same as before.
+func accessDenied(resp *http.Response) bool {
+	b := peek(resp, 64<<10)
+	var env struct {
+		Errors []APIErrorDetail `json:"errors"`
+	}
+	if json.Unmarshal(b, &env) != nil {
+		return false
+	}
+	for _, d := range env.Errors {
+		if d.ErrorID == 1100 {
+			return true
+		}
+	}
+	return false
+}
+
+// peek reads up to n bytes of resp's body and puts them back in front of
+// the rest, so that the caller reads the same body.
+func peek(resp *http.Response, n int) []byte {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, int64(n)))
+	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(b), resp.Body), Closer: resp.Body}
+	return b
+}
+
+type peekedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // token returns the token and its header value.

@@ -142,6 +142,8 @@ func NewServer() *Server {
 	mux.Handle("GET "+identityPath+"{$}", s.api(s.serveIdentity))
 	mux.Handle("GET "+publicKeyPath+"{public_key_id}", s.countKeyRequest(s.api(s.servePublicKey)))
 	s.handleSignatures(mux)
+	mux.HandleFunc("POST "+tradingPath, s.serveTrading)
+	mux.HandleFunc("GET "+privilegePath, s.servePrivilege)
 	// Fields the handlers read are set before the server starts, so that
 	// no request races with them.
 	s.ts = httptest.NewUnstartedServer(mux)
