@@ -850,7 +850,7 @@ func TestOtherPaths(t *testing.T) {
 		want         int
 	}{
 		{http.MethodGet, "/", 404},
-		{http.MethodGet, "/sell/account/v1/privilege", 404},
+		{http.MethodGet, "/sell/account/v1/fulfillment_policy", 404},
 		{http.MethodGet, "/accept?code=x", 200},
 		{http.MethodPost, "/oauth2/authorize", 405},
 		{http.MethodGet, "/sell/inventory/v1/offer", 405},
