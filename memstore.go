@@ -22,6 +22,7 @@ type MemoryStore struct {
 	records  map[string]*Record
 	locks    map[string]memLock
 	accounts map[string]*Account
+	secrets  map[string][]byte
 }
 
 type memLock struct {
@@ -33,11 +34,12 @@ var (
 	_ Store        = (*MemoryStore)(nil)
 	_ Locker       = (*MemoryStore)(nil)
 	_ AccountStore = (*MemoryStore)(nil)
+	_ SecretStore  = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records: map[string]*Record{}, locks: map[string]memLock{}, accounts: map[string]*Account{}}
+	return &MemoryStore{records: map[string]*Record{}, locks: map[string]memLock{}, accounts: map[string]*Account{}, secrets: map[string][]byte{}}
 }
 
 // String is "memory".
@@ -198,5 +200,33 @@ func CheckAccount(a *Account) error {
 	case a.RefreshToken == "":
 		return errors.New("account has no refresh token")
 	}
+	return nil
+}
+
+// LoadSecret implements SecretStore.
+func (s *MemoryStore) LoadSecret(ctx context.Context, name string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.secrets[name]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return slices.Clone(v), nil
+}
+
+// SaveSecret implements SecretStore.
+func (s *MemoryStore) SaveSecret(ctx context.Context, name string, value []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if name == "" {
+		return errors.New("ebayauth: MemoryStore.SaveSecret: empty name")
+	}
+	s.mu.Lock()
+	s.secrets[name] = slices.Clone(value)
+	s.mu.Unlock()
 	return nil
 }

@@ -266,3 +266,16 @@ func (m *Manager) Sync(ctx context.Context) error {
 	}
 	return nil
 }
+
+// A SecretStore keeps a few named secrets beside the tokens, such as the
+// private key eBay's digital signatures need (ebaysig.SaveKey), with the
+// same care as the tokens: sealed where the store seals (redisstore,
+// pgstore), 0600 in filestore. Names are short and hold no secret.
+// MemoryStore, filestore, redisstore and pgstore implement it.
+type SecretStore interface {
+	// LoadSecret returns the secret saved under name, or an error matching
+	// ErrNotFound.
+	LoadSecret(ctx context.Context, name string) ([]byte, error)
+	// SaveSecret stores value under name, replacing what was there.
+	SaveSecret(ctx context.Context, name string, value []byte) error
+}

@@ -70,6 +70,7 @@ var (
 	_ ebayauth.Store        = (*Store)(nil)
 	_ ebayauth.Locker       = (*Store)(nil)
 	_ ebayauth.AccountStore = (*Store)(nil)
+	_ ebayauth.SecretStore  = (*Store)(nil)
 )
 
 // An Option configures a Store.
@@ -172,6 +173,7 @@ func (s *Store) String() string { return "file:" + s.path }
 type fileData struct {
 	Records  map[string]*ebayauth.Record  `json:"records"`
 	Accounts map[string]*ebayauth.Account `json:"accounts,omitempty"`
+	Secrets  map[string][]byte            `json:"secrets,omitempty"`
 	Locks    map[string]fileLock          `json:"locks,omitempty"`
 }
 
@@ -311,6 +313,40 @@ func (s *Store) ListAccounts(ctx context.Context, after string, limit int) ([]*e
 		out = append(out, d.Accounts[id])
 	}
 	return out, nil
+}
+
+// LoadSecret implements ebayauth.SecretStore.
+func (s *Store) LoadSecret(ctx context.Context, name string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("filestore: load secret: %w", err)
+	}
+	d, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("filestore: load secret: %w", err)
+	}
+	v, ok := d.Secrets[name]
+	if !ok {
+		return nil, ebayauth.ErrNotFound
+	}
+	return v, nil
+}
+
+// SaveSecret implements ebayauth.SecretStore; the secret is kept in clear in
+// the 0600 file, like the tokens.
+func (s *Store) SaveSecret(ctx context.Context, name string, value []byte) error {
+	if name == "" {
+		return errors.New("filestore: save secret: empty name")
+	}
+	if err := s.change(ctx, func(d *fileData, _ time.Time) bool {
+		if d.Secrets == nil {
+			d.Secrets = map[string][]byte{}
+		}
+		d.Secrets[name] = slices.Clone(value)
+		return true
+	}); err != nil {
+		return fmt.Errorf("filestore: save secret: %w", err)
+	}
+	return nil
 }
 
 // Lock implements ebayauth.Locker. The lock is an entry in the file, so it

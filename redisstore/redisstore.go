@@ -98,8 +98,9 @@ type Store struct {
 }
 
 var (
-	_ ebayauth.Store  = (*Store)(nil)
-	_ ebayauth.Locker = (*Store)(nil)
+	_ ebayauth.Store       = (*Store)(nil)
+	_ ebayauth.Locker      = (*Store)(nil)
+	_ ebayauth.SecretStore = (*Store)(nil)
 )
 
 // An Option configures a Store. Options are checked by New and Open, which
@@ -351,8 +352,9 @@ func (s *Store) Close() error {
 // credentials.
 func (s *Store) String() string { return s.desc }
 
-func (s *Store) tokenKey(key string) string { return s.prefix + "token:" + key }
-func (s *Store) lockKey(key string) string  { return s.prefix + "lock:" + key }
+func (s *Store) tokenKey(key string) string   { return s.prefix + "token:" + key }
+func (s *Store) secretKey(name string) string { return s.prefix + "secret:" + name }
+func (s *Store) lockKey(key string) string    { return s.prefix + "lock:" + key }
 
 // saveScript stores ARGV[2] at KEYS[1] for ARGV[3] milliseconds (0:
 // forever), unless KEYS[1] holds a value of ours whose token expires later
@@ -491,6 +493,56 @@ func fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("redisstore: %s: %w: %w", op, cerr, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// LoadSecret implements ebayauth.SecretStore. A secret saved sealed opens
+// only with the seal key; one saved without a key is refused by a Store
+// that has one, and the other way round (ErrUnreadable).
+func (s *Store) LoadSecret(ctx context.Context, name string) ([]byte, error) {
+	k := s.secretKey(name)
+	raw, err := s.c.Get(ctx, k).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, ebayauth.ErrNotFound
+	case err != nil:
+		return nil, fail(ctx, "load secret", err)
+	}
+	payload, isSealed := strings.CutPrefix(raw, sealedMark)
+	switch {
+	case isSealed != (s.aead != nil):
+		return nil, fmt.Errorf("%w (%s at secret %s): sealed with a key this store does not have, or not sealed while this store seals", ErrUnreadable, s.desc, name)
+	case !isSealed:
+		return base64.StdEncoding.DecodeString(payload)
+	}
+	b, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return nil, fmt.Errorf("%w (%s at secret %s): malformed", ErrUnreadable, s.desc, name)
+	}
+	n := s.aead.NonceSize()
+	v, err := s.aead.Open(nil, b[:n], b[n:], []byte(k))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s at secret %s): does not open with this store's seal key", ErrUnreadable, s.desc, name)
+	}
+	return v, nil
+}
+
+// SaveSecret implements ebayauth.SecretStore: sealed with the seal key,
+// bound to its Redis key, if the Store has one. Secrets have no TTL.
+func (s *Store) SaveSecret(ctx context.Context, name string, value []byte) error {
+	if name == "" {
+		return errors.New("redisstore: save secret: empty name")
+	}
+	k := s.secretKey(name)
+	val := base64.StdEncoding.EncodeToString(value)
+	if s.aead != nil {
+		nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(value)+s.aead.Overhead())
+		_, _ = rand.Read(nonce)
+		val = sealedMark + base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, value, []byte(k)))
+	}
+	if err := s.c.Set(ctx, k, val, 0).Err(); err != nil {
+		return fail(ctx, "save secret", err)
+	}
+	return nil
 }
 
 // unlockScript deletes the lock KEYS[1] if its holder is still ARGV[1].

@@ -78,6 +78,13 @@ func Run(t *testing.T, newStore func(t *testing.T) ebayauth.Store) {
 		}
 		runAccounts(t, newStore)
 	})
+	t.Run("Secrets", func(t *testing.T) {
+		ss, ok := newStore(t).(ebayauth.SecretStore)
+		if !ok {
+			t.Skip("store does not implement ebayauth.SecretStore")
+		}
+		testSecrets(t, ss)
+	})
 	t.Run("Lock", func(t *testing.T) {
 		if _, ok := newStore(t).(ebayauth.Locker); !ok {
 			t.Skip("store does not implement ebayauth.Locker")
