@@ -214,6 +214,13 @@ func (m *Manager) refresh(ctx context.Context, force bool, rejected string) (*en
 	}
 	if unlock == nil {
 		unlock = func() {}
+	} else if !force {
+		// Another Manager may have saved a token and released the lock
+		// just before we took it.
+		if e := m.fromStore(ctx, old, rejected); e != nil {
+			unlock()
+			return e, nil
+		}
 	}
 	if !m.limiter.AllowN(m.now(), 1) {
 		unlock()
@@ -368,6 +375,9 @@ func (m *Manager) adoptRecord(rec *Record) *entry {
 			if !m.cur.CompareAndSwap(cur, e) {
 				continue
 			}
+		}
+		if !same && !rec.Minted.IsZero() && rec.Token.Expiry.After(rec.Minted) {
+			m.lifetime.Store(int64(rec.Token.Expiry.Sub(rec.Minted)))
 		}
 		m.mu.Lock()
 		if !same {

@@ -158,8 +158,14 @@ type Locker interface {
 // store, while the store is known to be down and not yet due for a probe.
 var errStoreDown = errors.New("ebayauth: token store unavailable")
 
-// storeProbeEvery is how often a Manager tries a store it knows is down.
+// storeProbeEvery is how often a Manager tries a store it knows is down:
+// every 5 s, or a twentieth of the token lifetime if less (short-lived
+// tokens rotate before 5 s are up).
 const storeProbeEvery = 5 * time.Second
+
+func (m *Manager) probeEvery() time.Duration {
+	return max(min(storeProbeEvery, time.Duration(m.lifetime.Load())/20), 50*time.Millisecond)
+}
 
 // storeOp runs a Store operation, bounded by Config.StoreTimeout even if
 // the store ignores its context (the call is then abandoned, and returns
@@ -171,7 +177,7 @@ func (m *Manager) storeOp(ctx context.Context, op string, f func(context.Context
 	if !m.storeUp.Load() {
 		now := m.now().UnixNano()
 		next := m.storeProbe.Load()
-		if now < next || !m.storeProbe.CompareAndSwap(next, now+int64(storeProbeEvery)) {
+		if now < next || !m.storeProbe.CompareAndSwap(next, now+int64(m.probeEvery())) {
 			return errStoreDown
 		}
 	}
@@ -199,7 +205,7 @@ func (m *Manager) storeOp(ctx context.Context, op string, f func(context.Context
 func (m *Manager) storeFailed(op string, err error) {
 	m.storeErrors.Add(1)
 	if m.storeUp.CompareAndSwap(true, false) {
-		m.storeProbe.Store(m.now().Add(storeProbeEvery).UnixNano())
+		m.storeProbe.Store(m.now().Add(m.probeEvery()).UnixNano())
 		m.log.Warn("ebayauth: token store unavailable; minting without it until it is back",
 			slog.String("op", op), slog.String("store", storeName(m.store)), slog.String("error", err.Error()))
 		m.emit(Event{Kind: EventStoreUnavailable, Err: err})
