@@ -117,6 +117,7 @@ var (
 	_ ebayauth.Store        = (*Store)(nil)
 	_ ebayauth.Locker       = (*Store)(nil)
 	_ ebayauth.AccountStore = (*Store)(nil)
+	_ ebayauth.SecretStore  = (*Store)(nil)
 )
 
 // An Option configures a Store. New and Open check the options and return

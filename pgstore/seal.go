@@ -25,6 +25,7 @@ const (
 const (
 	tokensTable   = "tokens"
 	accountsTable = "accounts"
+	secretsTable  = "secrets"
 )
 
 // keyID names key without revealing it: the first bytes of a SHA-256 of

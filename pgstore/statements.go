@@ -10,12 +10,17 @@ type statements struct {
 	deleteAccount, deleteAccountTokens     string
 	resealTokensPage, resealToken          string
 	resealAccountsPage, resealAccount      string
+	loadSecret, saveSecret                 string
 }
 
 func newStatements(schema string) statements {
 	r := strings.NewReplacer("{{schema}}", quote(schema))
 	return statements{
 		load: r.Replace(`SELECT expiry_ms, account, payload FROM {{schema}}.tokens WHERE key = $1`),
+
+		loadSecret: r.Replace(`SELECT payload FROM {{schema}}.secrets WHERE name = $1`),
+		saveSecret: r.Replace(`INSERT INTO {{schema}}.secrets (name, payload, updated_at) VALUES ($1, $2, now())
+ON CONFLICT (name) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()`),
 
 		// Replace the stored record only if its token does not expire later
 		// than the new one: expiry_ms 0 is never, the latest of all.
