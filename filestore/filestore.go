@@ -73,16 +73,18 @@ var (
 	_ ebayauth.SecretStore  = (*Store)(nil)
 )
 
-// An Option configures a Store.
-type Option func(*Store)
+// An Option configures a Store. New applies the options in order and
+// returns the first error one reports, as redisstore and pgstore do.
+type Option func(*Store) error
 
 // WithLogger sets the logger that reports a file that does not parse. By
 // default nothing is logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *Store) {
+	return func(s *Store) error {
 		if l != nil {
 			s.log = l
 		}
+		return nil
 	}
 }
 
@@ -109,7 +111,9 @@ func New(path string, opts ...Option) (*Store, error) {
 		turn: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
-		o(s)
+		if err := o(s); err != nil {
+			return nil, fmt.Errorf("filestore: %w", err)
+		}
 	}
 	return s, nil
 }

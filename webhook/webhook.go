@@ -118,13 +118,14 @@ const (
 
 // messages holds the event kinds Notify sends, with their messages.
 var messages = map[ebayauth.EventKind]string{
-	ebayauth.EventRefreshFailed:    "eBay token refresh failed",
-	ebayauth.EventInvalidGrant:     "eBay refused the refresh token (invalid_grant): the seller must consent again",
-	ebayauth.EventFallbackUsed:     "the static fallback token is in use",
-	ebayauth.EventValidationFailed: "the eBay token failed validation",
-	ebayauth.EventRecovered:        "eBay token refresh works again",
-	ebayauth.EventStoreUnavailable: "the token store is unavailable: the Manager works alone",
-	ebayauth.EventStoreRecovered:   "the token store works again",
+	ebayauth.EventRefreshFailed:        "eBay token refresh failed",
+	ebayauth.EventInvalidGrant:         "eBay refused the refresh token (invalid_grant): the seller must consent again",
+	ebayauth.EventFallbackUsed:         "the static fallback token is in use",
+	ebayauth.EventValidationFailed:     "the eBay token failed validation",
+	ebayauth.EventRecovered:            "eBay token refresh works again",
+	ebayauth.EventStoreUnavailable:     "the token store is unavailable: the Manager works alone",
+	ebayauth.EventStoreRecovered:       "the token store works again",
+	ebayauth.EventRefreshTokenExpiring: "the seller's eBay refresh token expires within 30 days: ask them to consent again",
 }
 
 // Notifier posts alerts to webhooks. Make one with New and stop it with
@@ -151,28 +152,31 @@ type Notifier struct {
 	cancel context.CancelFunc // aborts deliveries when Close's ctx ends
 }
 
-// An Option configures a Notifier.
-type Option func(*Notifier)
+// An Option configures a Notifier. New applies the options in order and
+// returns the first error one reports.
+type Option func(*Notifier) error
 
 // WithSecret makes the Notifier sign each request with HMAC-SHA256 under
 // secret, in the TimestampHeader and SignatureHeader headers, as the
 // package documentation describes. By default, or if secret is empty,
 // requests are not signed.
 func WithSecret(secret []byte) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		if len(secret) > 0 {
 			n.secret = bytes.Clone(secret)
 		}
+		return nil
 	}
 }
 
 // WithHTTPClient sets the client that posts. By default it is a client of
 // its own. The timeout of WithTimeout bounds each try with either.
 func WithHTTPClient(c *http.Client) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		if c != nil {
 			n.client, n.ownClient = c, false
 		}
+		return nil
 	}
 }
 
@@ -180,20 +184,22 @@ func WithHTTPClient(c *http.Client) Option {
 // request and reading the answer. A try that times out is retried like a
 // network error. Durations below 1 are ignored. By default DefaultTimeout.
 func WithTimeout(d time.Duration) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		if d > 0 {
 			n.timeout = d
 		}
+		return nil
 	}
 }
 
 // WithLogger sets the logger of failed deliveries and dropped alerts. By
 // default it is slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		if l != nil {
 			n.log = l
 		}
+		return nil
 	}
 }
 
@@ -202,8 +208,9 @@ func WithLogger(l *slog.Logger) Option {
 // to maxWait, each wait drawn at random from its upper half. By default
 // DefaultTries tries, waiting from DefaultMinWait to DefaultMaxWait.
 func WithRetry(tries int, minWait, maxWait time.Duration) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		n.tries, n.minWait, n.maxWait = max(tries, 1), max(minWait, 0), max(maxWait, minWait, 0)
+		return nil
 	}
 }
 
@@ -211,17 +218,18 @@ func WithRetry(tries int, minWait, maxWait time.Duration) Option {
 // receiver; when a receiver's queue is full, its oldest alert is dropped.
 // Sizes below 1 are ignored. By default DefaultQueueSize.
 func WithQueueSize(size int) Option {
-	return func(n *Notifier) {
+	return func(n *Notifier) error {
 		if size >= 1 {
 			n.size = size
 		}
+		return nil
 	}
 }
 
 // WithSource sets the payloads' "source", naming the sender to the
 // receiver. By default it is the host name.
 func WithSource(name string) Option {
-	return func(n *Notifier) { n.source = name }
+	return func(n *Notifier) error { n.source = name; return nil }
 }
 
 // New returns a Notifier that posts to each of urls, which must be absolute
@@ -261,7 +269,9 @@ func New(urls []string, opts ...Option) (*Notifier, error) {
 			secrets: secretParts(raw, u), wake: make(chan struct{}, 1)})
 	}
 	for _, o := range opts {
-		o(n)
+		if err := o(n); err != nil {
+			return nil, fmt.Errorf("webhook: %w", err)
+		}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	for _, r := range n.receivers {
@@ -284,6 +294,9 @@ func (n *Notifier) Notify(e ebayauth.Event) {
 		return
 	}
 	p := map[string]any{}
+	if e.Account != "" {
+		p["account"] = e.Account // the seller's eBay user id (Accounts)
+	}
 	if e.Fingerprint != "" {
 		p["fingerprint"] = e.Fingerprint
 	}
