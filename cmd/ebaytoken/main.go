@@ -404,6 +404,7 @@ func envTable() [][4]string {
 		{"Redis store", "--redis", envRedisURL, "-"},
 		{"Redis seal key (hex/base64)", "-", envRedisSealKey, "-"},
 		{"token file", "--store-file", envTokenFile, "-"},
+		{"PostgreSQL (accounts)", "--database", envDatabaseURL, "-"},
 		{"memory only", "--no-store", "-", "-"},
 		{"eBay SDK config file", "--config", envConfig, "-"},
 		{"refresh buffer", "--refresh-buffer", envRefreshBuffer, djangoBufferHours + " (hours)"},
