@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/filestore"
 )
 
 // envDatabaseURL names the PostgreSQL database that keeps sellers' accounts
@@ -64,4 +66,27 @@ type sellerStore interface {
 func openDatabase(ctx context.Context, s *settings, log *slog.Logger) (sellerStore, func(), error) {
 	return nil, nil, usagef("%s: PostgreSQL is not available in this build yet; keep accounts in the file store (--store-file, %s)",
 		s.databaseFrom, envTokenFile)
+}
+
+// openAccountStore opens the store of sellers' accounts: PostgreSQL with
+// --database, else the file store, the same file as the token store
+// (--store-file, or filestore's default path). close releases it.
+func openAccountStore(ctx context.Context, s *settings, log *slog.Logger) (sellerStore, func(), error) {
+	switch {
+	case s.DatabaseURL != "":
+		return openDatabase(ctx, s, log)
+	case s.NoStore:
+		return nil, nil, usagef("--no-store: sellers' accounts must be kept somewhere: use the file store (--store-file) or --database")
+	}
+	var fsStore *filestore.Store
+	var err error
+	if s.StoreFile != "" {
+		fsStore, err = filestore.New(s.StoreFile, filestore.WithLogger(log))
+	} else {
+		fsStore, err = filestore.Default(filestore.WithLogger(log))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("account file: %w", err)
+	}
+	return fsStore, func() {}, nil
 }
