@@ -37,6 +37,8 @@ type accountsOptions struct {
 	// seller is the session of the seller --account names, which c.open
 	// returns instead of the single token's.
 	seller *session
+	// serving is serve --accounts' sellers, for /status.
+	serving *sellers
 }
 
 // page is the page size of ListAccounts calls.
@@ -61,7 +63,7 @@ func accountsFlags(fs *flag.FlagSet, c *call) {
 // forSellers reports whether the call is about sellers' accounts rather
 // than the single configured token.
 func (c *call) forSellers() bool {
-	return c.account != "" || (c.cmd != nil && c.cmd.name == "accounts")
+	return c.account != "" || (c.cmd != nil && c.cmd.name == "accounts") || c.serve.accounts.on
 }
 
 // consentSteps says how to get a new consent from the seller.

@@ -20,12 +20,16 @@ import (
 // identity scope accounts connect-url adds.
 var sellerScopes = []string{ebayauth.ScopeAPI, ebayauth.ScopeAPI + "/sell.inventory", ebayauth.ScopeIdentity}
 
-// newSellersFake is newFake set up for sellers: the RuName and the scopes.
+// newSellersFake is newFake set up for sellers: the RuName, the scopes,
+// and none of serve --accounts' settings from the developer's environment.
 func newSellersFake(t *testing.T) *fake {
 	t.Helper()
 	f := newFake(t)
 	t.Setenv(envRuName, ebaytest.RuName)
 	t.Setenv(envScopes, ebayauth.ScopeAPI+" "+ebayauth.ScopeAPI+"/sell.inventory")
+	for _, n := range []string{envStateKey, envDeletionToken, envDeletionEndpoint} {
+		t.Setenv(n, "")
+	}
 	return f
 }
 

@@ -29,6 +29,9 @@ type statusDoc struct {
 	// Webhooks are serve's alert receivers and their deliveries (serve's
 	// /status only).
 	Webhooks []webhookDoc `json:"webhooks,omitempty"`
+	// Accounts counts the sellers' accounts (serve --accounts' /status
+	// only).
+	Accounts *accountsSummary `json:"accounts,omitempty"`
 }
 
 // session is a Manager over the settings' store, for one subcommand.
