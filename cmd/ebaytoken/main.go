@@ -12,6 +12,10 @@
 //	ebaytoken serve                   the refresh daemon: health, metrics, alerts
 //	ebaytoken demo                    run the library against a fake eBay
 //
+// status, refresh, force-refresh, validate and token act for one seller
+// with --account ID; serve --accounts onboards sellers and honours eBay's
+// account-deletion notices.
+//
 // Configuration comes from flags, then the environment (EBAY_CLIENT_ID,
 // EBAY_CLIENT_SECRET, … or the original Django names), then an eBay SDK
 // config file (--config). Run "ebaytoken help" for the full list.
