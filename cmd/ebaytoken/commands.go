@@ -99,7 +99,7 @@ func (ss *session) refreshFailed(err error, d *statusDoc) error {
 		msg += "; only the static fallback token is available"
 	}
 	if errors.Is(err, ebayauth.ErrInvalidGrant) {
-		msg += "; eBay refused the refresh token: have the seller consent again (ebaytoken consent-url)"
+		msg += "; eBay refused the refresh token: have the seller consent again (" + ss.c.consentSteps() + ")"
 	}
 	if errors.Is(err, ebayauth.ErrInvalidClient) {
 		msg += "; eBay refused the client id and secret: check " + envClientID + " and " + envClientSecret
@@ -233,7 +233,11 @@ func cmdToken(ctx context.Context, c *call) error {
 	st := ss.m.Status()
 	fallback := err == nil && st.State == ebayauth.StateFallback
 	if err != nil {
-		return &exitError{code: exitFailure, msg: "no token: " + err.Error()}
+		msg := "no token: " + err.Error()
+		if errors.Is(err, ebayauth.ErrInvalidGrant) {
+			msg += "; eBay refused the refresh token: have the seller consent again (" + c.consentSteps() + ")"
+		}
+		return &exitError{code: exitFailure, msg: msg}
 	}
 	switch {
 	case fallback:

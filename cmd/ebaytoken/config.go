@@ -38,6 +38,8 @@ type settings struct {
 	RedisURL               string
 	RedisSealKey           []byte
 	StoreFile              string
+	DatabaseURL            string // PostgreSQL (--database): sellers' accounts and tokens
+	databaseFrom           string // the flag or variable DatabaseURL came from
 	NoStore                bool
 	RefreshBuffer          time.Duration // 0: the library's default
 	RefreshInterval        time.Duration // 0: only at the proactive point
@@ -53,7 +55,7 @@ type settings struct {
 type commonFlags struct {
 	config, env, clientID, scopes, runame    string
 	tokenURL, apiURL, authURL                string
-	redis, storeFile                         string
+	redis, storeFile, database               string
 	noStore                                  bool
 	refreshBuffer, refreshInterval, validate string
 	refreshTokenExpiry                       string
@@ -76,6 +78,7 @@ func addCommon(fs *flag.FlagSet, serve bool) *commonFlags {
 	fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
 	fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
 	fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
+	fs.StringVar(&c.database, "database", "", "PostgreSQL `URL` (postgres://…) keeping sellers' accounts and tokens ("+envDatabaseURL+")")
 	fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
 	fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
 	if serve {
@@ -187,7 +190,7 @@ var credentialEnv = []string{
 // allEnv lists every variable the command reads.
 var allEnv = append(slices.Clone(credentialEnv),
 	envRefreshTokenExp, envScopes, envEnvironment, envTokenURL, envAPIURL, envAuthURL, envRuName,
-	envRedisURL, envRedisSealKey, envTokenFile, envConfig, envRefreshBuffer, envRefreshInterval,
+	envRedisURL, envRedisSealKey, envTokenFile, envDatabaseURL, envConfig, envRefreshBuffer, envRefreshInterval,
 	envValidateInterval, envRefreshEnabled, djangoBufferHours, djangoCacheTimeout)
 
 // sdkConfig is one environment's section of eBay's SDK config file.
@@ -375,7 +378,7 @@ func (s *settings) loadStore(c *commonFlags) error {
 	if c.given("redis") && c.given("store-file") {
 		return usagef("--redis and --store-file: choose one store")
 	}
-	return nil
+	return s.loadDatabase(c)
 }
 
 // decodeKey reads a seal key written in hex or standard base64.
@@ -550,7 +553,7 @@ func (s *settings) config() ebayauth.Config {
 		RuName:             s.RuName,
 		FallbackToken:      s.FallbackToken,
 		RefreshBefore:      s.RefreshBuffer,
-		RefreshEvery:       s.RefreshInterval,
+		RefreshEvery:       s.refreshEvery(),
 		ValidateEvery:      s.ValidationInterval,
 	}
 }

@@ -170,6 +170,9 @@ func TestLoadSettings(t *testing.T) {
 				if s.RefreshBuffer != 90*time.Minute || s.RefreshInterval != time.Hour || s.ValidationInterval != 30*time.Minute || s.RefreshEnabled {
 					t.Errorf("%+v", s)
 				}
+				if e := s.config().RefreshEvery; e >= 0 {
+					t.Errorf("Config.RefreshEvery = %v with %s=False; want negative (Run only validates)", e, envRefreshEnabled)
+				}
 			}},
 		{"Django hours", map[string]string{djangoBufferHours: "2"}, nil, func(t *testing.T, s *settings) {
 			if s.RefreshBuffer != 2*time.Hour {

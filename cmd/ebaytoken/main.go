@@ -8,8 +8,13 @@
 //	ebaytoken token                   print the access token (for curl)
 //	ebaytoken consent-url             print the seller consent URL
 //	ebaytoken exchange CODE|URL       trade an authorization code for a refresh token
+//	ebaytoken accounts ACTION         the sellers the app acts for: list, show, remove, connect-url, add
 //	ebaytoken serve                   the refresh daemon: health, metrics, alerts
 //	ebaytoken demo                    run the library against a fake eBay
+//
+// status, refresh, force-refresh, validate and token act for one seller
+// with --account ID; serve --accounts onboards sellers and honours eBay's
+// account-deletion notices.
 //
 // Configuration comes from flags, then the environment (EBAY_CLIENT_ID,
 // EBAY_CLIENT_SECRET, … or the original Django names), then an eBay SDK
@@ -83,20 +88,23 @@ var commands []*command
 func init() {
 	commands = []*command{
 		{name: "status", summary: "show the token's state, expiry, kind, environment, scopes, refresh history and store; exit 1 if unhealthy",
-			data: true, run: cmdStatus},
+			data: true, flags: accountFlag, run: cmdStatusFor},
 		{name: "refresh", summary: "refresh the token if it is inside its refresh window (else report it fresh)",
-			data: true, run: cmdRefresh},
+			data: true, flags: accountFlag, run: forSeller(cmdRefresh)},
 		{name: "force-refresh", summary: "mint a new token now, replacing the cached one",
-			data: true, run: cmdForceRefresh},
+			data: true, flags: accountFlag, run: forSeller(cmdForceRefresh)},
 		{name: "validate", summary: "call eBay's probe with the current token; say valid, or eBay's error",
-			data: true, run: cmdValidate},
+			data: true, flags: accountFlag, run: forSeller(cmdValidate)},
 		{name: "token", summary: "print the current access token alone, refreshing it if needed",
-			data: true, run: cmdToken},
+			data: true, flags: accountFlag, run: forSeller(cmdToken)},
 		{name: "consent-url", summary: "print the seller consent URL for the configured RuName and scopes",
 			data: true, flags: consentFlags, run: cmdConsentURL},
 		{name: "exchange", args: "CODE|URL|-", minArgs: 1, maxArgs: 1,
 			summary: "trade an authorization code (or the whole redirect URL; - reads it from stdin) for a refresh token",
 			data:    true, run: cmdExchange},
+		{name: "accounts", args: "ACTION [ID|CODE]", minArgs: 1, maxArgs: 2,
+			summary: "the sellers the app acts for: list, show ID, remove ID, connect-url, add CODE|URL|-",
+			data:    true, flags: accountsFlags, run: cmdAccounts},
 		{name: "serve", summary: "keep the token fresh; serve /healthz, /metrics and /status; send alerts to webhooks",
 			flags: serveFlags, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
@@ -130,6 +138,8 @@ type call struct {
 	promptLogin bool
 	serve       serveOptions
 	demo        demoOptions
+	account     string          // --account: act for this seller
+	accounts    accountsOptions // the accounts subcommand, and the sellers --account and serve --accounts open
 }
 
 // exitError ends the command with code, after msg if not empty.
@@ -246,7 +256,7 @@ func (c *call) notef(format string, args ...any) {
 }
 
 // printNotes shows the configuration notes (which name won, ignored
-// settings) on stderr; serve logs them instead.
+// settings) on stderr, once; serve logs them instead.
 func (c *call) printNotes() {
 	if c.s == nil {
 		return
@@ -254,6 +264,7 @@ func (c *call) printNotes() {
 	for _, n := range c.s.notes {
 		c.notef("note: %s", n)
 	}
+	c.s.notes = nil
 }
 
 // cliLogger is the library's logger for the one-shot subcommands: silent
@@ -404,6 +415,7 @@ func envTable() [][4]string {
 		{"Redis store", "--redis", envRedisURL, "-"},
 		{"Redis seal key (hex/base64)", "-", envRedisSealKey, "-"},
 		{"token file", "--store-file", envTokenFile, "-"},
+		{"PostgreSQL (accounts)", "--database", envDatabaseURL, "-"},
 		{"memory only", "--no-store", "-", "-"},
 		{"eBay SDK config file", "--config", envConfig, "-"},
 		{"refresh buffer", "--refresh-buffer", envRefreshBuffer, djangoBufferHours + " (hours)"},

@@ -84,6 +84,7 @@ type serveOptions struct {
 	source            string
 	rtCheckEvery      time.Duration
 	limits            httpLimits // zero: defaultHTTPLimits; no flag, tests set it
+	accounts          serveAccountsOptions
 }
 
 // httpLimits bound what a client of serve's HTTP server may take: time to
@@ -105,6 +106,7 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 	fs.Var(&removedFlag{why: "flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"}, "webhook-secret", "")
 	fs.StringVar(&o.source, "source", "", "`name` of this instance in alerts (default: the host name)")
 	fs.DurationVar(&o.rtCheckEvery, "refresh-token-check", 24*time.Hour, "how `often` to check whether the refresh token expires within 30 days")
+	serveAccountsFlags(fs, &o.accounts)
 }
 
 // cmdServe is the daemon: it keeps the token fresh (Manager.Run: refresh at
@@ -138,6 +140,11 @@ func cmdServe(ctx context.Context, c *call) error {
 	if o.rtCheckEvery <= 0 {
 		return usagef("--refresh-token-check: must be positive")
 	}
+	accts, err := c.serveSellers(ctx, log) // --accounts: serve's own token becomes the application token
+	if err != nil {
+		return err
+	}
+	defer accts.Close()
 
 	limit := applicationMintLimit
 	if c.s.RefreshToken != "" {
@@ -185,13 +192,19 @@ func cmdServe(ctx context.Context, c *call) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector)
 
+	mux := serveMux(ss, reg, notifier)
+	if err := accts.mount(mux, ss.m.Client()); err != nil {
+		ss.Close()
+		closeNotifier()
+		return err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		ss.Close()
 		closeNotifier()
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
 	}
-	srv := newHTTPServer(serveMux(ss, reg, notifier), log, o.limits)
+	srv := newHTTPServer(mux, log, o.limits)
 	log.Info("ebaytoken: serving",
 		slog.String("addr", "http://"+ln.Addr().String()),
 		slog.String("environment", c.s.environmentName()),
@@ -371,6 +384,7 @@ func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier)
 		w.Header().Set("Cache-Control", "no-store")
 		d := ss.status("process")
 		d.Webhooks = webhookDocs(notifier)
+		d.Accounts = ss.c.accountsSummary(r.Context())
 		_ = writeJSON(w, d)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))

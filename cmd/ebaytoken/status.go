@@ -20,6 +20,8 @@ type statusDoc struct {
 	// record, minting nothing) or "process" (the Manager of this process,
 	// with its counters).
 	Source string `json:"source"`
+	// Account is the seller's eBay user id (--account).
+	Account string `json:"account,omitempty"`
 	// Endpoint is the host of the token endpoint when it is not eBay's
 	// (EBAY_TOKEN_URL, EBAY_API_URL: a fake eBay or a proxy).
 	Endpoint string   `json:"endpoint,omitempty"`
@@ -27,6 +29,9 @@ type statusDoc struct {
 	// Webhooks are serve's alert receivers and their deliveries (serve's
 	// /status only).
 	Webhooks []webhookDoc `json:"webhooks,omitempty"`
+	// Accounts counts the sellers' accounts (serve --accounts' /status
+	// only).
+	Accounts *accountsSummary `json:"accounts,omitempty"`
 }
 
 // session is a Manager over the settings' store, for one subcommand.
@@ -39,6 +44,9 @@ type session struct {
 // open builds the Manager of the settings, over their store. hooks get the
 // Manager's events.
 func (c *call) open(hooks ...func(ebayauth.Event)) (*session, error) {
+	if c.accounts.seller != nil { // --account: forSeller opened the seller's Manager
+		return c.accounts.seller, nil
+	}
 	if err := c.s.needCredentials(); err != nil {
 		return nil, err
 	}
@@ -76,16 +84,17 @@ func (ss *session) status(source string) *statusDoc {
 
 // finish adds the warnings every status document carries.
 func (ss *session) finish(d *statusDoc) {
+	d.Account = ss.c.account
 	d.Environment = ss.c.s.Environment
 	if ss.c.s.Custom {
 		d.Endpoint = hostOf(ss.c.s.Endpoint.TokenURL)
 	}
 	if d.RefreshTokenExpiring {
 		days := int(time.Until(d.RefreshTokenExpiry).Hours() / 24)
-		msg := fmt.Sprintf("the refresh token expires in %d days (%s): have the seller consent again (ebaytoken consent-url, then ebaytoken exchange)",
-			days, d.RefreshTokenExpiry.UTC().Format(time.DateOnly))
+		msg := fmt.Sprintf("the refresh token expires in %d days (%s): have the seller consent again (%s)",
+			days, d.RefreshTokenExpiry.UTC().Format(time.DateOnly), ss.c.consentSteps())
 		if days < 0 {
-			msg = "the refresh token has expired: have the seller consent again (ebaytoken consent-url, then ebaytoken exchange)"
+			msg = "the refresh token has expired: have the seller consent again (" + ss.c.consentSteps() + ")"
 		}
 		d.Warnings = append(d.Warnings, msg)
 	}
@@ -99,7 +108,10 @@ func (ss *session) finish(d *statusDoc) {
 		}
 		d.Warnings = append(d.Warnings, why+": run `ebaytoken refresh` to replace it")
 	}
-	if d.Kind == "user" && d.RefreshTokenExpiry.IsZero() {
+	if d.State == ebayauth.StateNeedsConsent {
+		d.Warnings = append(d.Warnings, "eBay refused the seller's refresh token: the seller must consent again ("+ss.c.consentSteps()+")")
+	}
+	if d.Kind == "user" && d.RefreshTokenExpiry.IsZero() && !ss.c.forSellers() {
 		d.Warnings = append(d.Warnings, "the refresh token's expiry is unknown: set "+envRefreshTokenExp+" (exchange prints it)")
 	}
 }
@@ -112,6 +124,9 @@ func printStatus(w io.Writer, d *statusDoc) {
 	health := "healthy"
 	if !d.Healthy {
 		health = "UNHEALTHY"
+	}
+	if d.Account != "" {
+		row("account", "%s", d.Account)
 	}
 	row("state", "%s (%s)", d.State, health)
 	if d.Fingerprint != "" {

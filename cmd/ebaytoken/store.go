@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,8 +13,8 @@ import (
 )
 
 // openStore opens the store the settings name: Redis with --redis, none
-// (memory only) with --no-store, else the file store, at --store-file or
-// its default path. close releases it.
+// (memory only) with --no-store, PostgreSQL with --database, else the file
+// store, at --store-file or its default path. close releases it.
 func openStore(s *settings, log *slog.Logger) (store ebayauth.Store, close func(), err error) {
 	switch {
 	case s.NoStore:
@@ -28,6 +29,14 @@ func openStore(s *settings, log *slog.Logger) (store ebayauth.Store, close func(
 			return nil, nil, usagef("%s: %v", envRedisURL, err)
 		}
 		return rs, func() { rs.Close() }, nil
+	case s.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(context.Background(), databaseOpenTimeout)
+		defer cancel()
+		db, closeDB, err := openDatabase(ctx, s, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, closeDB, nil
 	}
 	var fsStore *filestore.Store
 	if s.StoreFile != "" {
