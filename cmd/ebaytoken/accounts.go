@@ -449,9 +449,9 @@ func accountsList(ctx context.Context, c *call) error {
 	case l.n == 0:
 		c.notef("no accounts in %s: have a seller consent (ebaytoken accounts connect-url, then ebaytoken accounts add), or run serve --accounts and send sellers to /connect", store)
 	case more:
-		c.notef("%d accounts shown; more follow (raise --limit)", l.n)
+		c.notef("%s shown; more follow (raise --limit)", plural(l.n, "account"))
 	default:
-		c.notef("%d accounts, %d need consent, %d with a refresh token expiring within 30 days", l.n, l.consent, l.expiry)
+		c.notef("%s, %d need consent, %d with a refresh token expiring within 30 days", plural(l.n, "account"), l.consent, l.expiry)
 	}
 	return nil
 }
@@ -598,4 +598,12 @@ func readAuthCode(c *call, arg string) (string, error) {
 		return "", usagef("empty authorization code")
 	}
 	return code, nil
+}
+
+// plural is "1 account", "2 accounts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/filestore"
+	"github.com/ebayauth/ebayauth/pgstore"
 )
 
 // envDatabaseURL names the PostgreSQL database that keeps sellers' accounts
 // (and their tokens) for a fleet.
 const envDatabaseURL = "EBAY_DATABASE_URL"
+
+// envDatabaseSealKey is the AES key (hex or base64, 16, 24 or 32 bytes)
+// that seals tokens and refresh tokens in the database.
+const envDatabaseSealKey = "EBAY_DATABASE_SEAL_KEY"
 
 // databaseOpenTimeout bounds connecting to the database and bringing its
 // schema up to date where no context of the caller's does.
@@ -37,6 +43,13 @@ func (s *settings) loadDatabase(c *commonFlags) error {
 		return usagef("--database and --store-file: choose one store")
 	}
 	s.DatabaseURL, s.databaseFrom = v.v, v.from
+	if k := os.Getenv(envDatabaseSealKey); k != "" {
+		key, err := decodeKey(k)
+		if err != nil {
+			return usagef("%s: %v", envDatabaseSealKey, err)
+		}
+		s.DatabaseSealKey = key
+	}
 	return nil
 }
 
@@ -47,25 +60,21 @@ type sellerStore interface {
 	ebayauth.Store
 }
 
-// openDatabase opens the PostgreSQL store --database names. close releases
-// it.
-//
-// pgstore is not part of this build yet. To wire it in: import
-// "github.com/ebayauth/ebayauth/pgstore", read a seal key (say
-// EBAY_DATABASE_SEAL_KEY, with decodeKey, in loadDatabase), and return
-//
-//	db, err := pgstore.Open(ctx, s.DatabaseURL, pgstore.WithSealKey(key), pgstore.WithLogger(log))
-//	if err != nil {
-//		return nil, nil, fmt.Errorf("%s: %w", s.databaseFrom, err) // pgstore's errors name no password
-//	}
-//	return db, func() { db.Close() }, nil
-//
-// Every command reaches PostgreSQL through here: the accounts subcommand,
-// --account, serve --accounts (openAccountStore) and the single token
-// (openStore).
+// openDatabase opens the PostgreSQL store --database names, sealed with
+// EBAY_DATABASE_SEAL_KEY (required: pgstore refuses to keep refresh tokens
+// in clear). close releases it. Every command reaches PostgreSQL through
+// here: the accounts subcommand, --account, serve --accounts
+// (openAccountStore) and the single token (openStore).
 func openDatabase(ctx context.Context, s *settings, log *slog.Logger) (sellerStore, func(), error) {
-	return nil, nil, usagef("%s: PostgreSQL is not available in this build yet; keep accounts in the file store (--store-file, %s)",
-		s.databaseFrom, envTokenFile)
+	if s.DatabaseSealKey == nil {
+		return nil, nil, usagef("%s: set %s to the seal key of the database's refresh tokens (32 random bytes, hex: openssl rand -hex 32)",
+			s.databaseFrom, envDatabaseSealKey)
+	}
+	db, err := pgstore.Open(ctx, s.DatabaseURL, pgstore.WithSealKey(s.DatabaseSealKey), pgstore.WithLogger(log))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", s.databaseFrom, err) // pgstore's errors name no password
+	}
+	return db, func() { db.Close() }, nil
 }
 
 // openAccountStore opens the store of sellers' accounts: PostgreSQL with

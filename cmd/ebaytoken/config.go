@@ -37,6 +37,7 @@ type settings struct {
 	RuName                 string
 	RedisURL               string
 	RedisSealKey           []byte
+	DatabaseSealKey        []byte // EBAY_DATABASE_SEAL_KEY
 	StoreFile              string
 	DatabaseURL            string // PostgreSQL (--database): sellers' accounts and tokens
 	databaseFrom           string // the flag or variable DatabaseURL came from

@@ -268,7 +268,7 @@ func TestServeAccountsErrors(t *testing.T) {
 		{"endpoint not a URL", map[string]string{envDeletionToken: token, envDeletionEndpoint: "app.example.com/d"}, []string{"--accounts"},
 			[]string{envDeletionEndpoint}},
 		{"no store", nil, []string{"--accounts", "--no-store"}, []string{"--no-store"}},
-		{"database", nil, []string{"--accounts", "--database", "postgres://127.0.0.1/app"}, []string{"--database", "not available"}},
+		{"database", nil, []string{"--accounts", "--database", "postgres://127.0.0.1/app"}, []string{"--database", envDatabaseSealKey}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
