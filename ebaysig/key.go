@@ -224,3 +224,11 @@ func fingerprint(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
 }
+
+// Cipher is the cipher of k's private key: Ed25519, RSA, or "" for none
+// or one eBay does not issue.
+func (k Key) Cipher() Cipher { return cipherOf(k.PrivateKey) }
+
+// Fingerprint identifies k without revealing anything: the first 12 hex
+// digits of the SHA-256 of its JWE, as ebayauth shows tokens.
+func (k Key) Fingerprint() string { return fingerprint(k.JWE) }

@@ -27,6 +27,11 @@ func cmdStatus(ctx context.Context, c *call) error {
 	if serr != nil {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %v", d.Store, serr))
 	}
+	if ss.store != nil {
+		if w := signingKeyWarning(ctx, ss.store); w != "" {
+			d.Warnings = append(d.Warnings, w)
+		}
+	}
 	if err := c.output(d, func(w io.Writer) { printStatus(w, d) }); err != nil {
 		return err
 	}

@@ -105,6 +105,9 @@ func init() {
 		{name: "accounts", args: "ACTION [ID|CODE]", minArgs: 1, maxArgs: 2,
 			summary: "the sellers the app acts for: list, show ID, remove ID, connect-url, add CODE|URL|-",
 			data:    true, flags: accountsFlags, run: cmdAccounts},
+		{name: "signing-key", args: "create|show|import", minArgs: 1, maxArgs: 1,
+			summary: "the key eBay's digital signatures need for EU/UK sellers: create it at eBay, show it, or import one; kept in the store",
+			data:    true, flags: signingKeyFlags, run: cmdSigningKey},
 		{name: "serve", summary: "keep the token fresh; serve /healthz, /metrics and /status; send alerts to webhooks",
 			flags: serveFlags, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
@@ -137,6 +140,7 @@ type call struct {
 	state       string
 	promptLogin bool
 	serve       serveOptions
+	signingKey  signingKeyOptions
 	demo        demoOptions
 	account     string          // --account: act for this seller
 	accounts    accountsOptions // the accounts subcommand, and the sellers --account and serve --accounts open

@@ -38,6 +38,7 @@ type statusDoc struct {
 type session struct {
 	c          *call
 	m          *ebayauth.Manager
+	store      ebayauth.Store // also where the signing key is kept
 	closeStore func()
 }
 
@@ -65,7 +66,7 @@ func (c *call) open(hooks ...func(ebayauth.Event)) (*session, error) {
 		closeStore()
 		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
 	}
-	return &session{c: c, m: m, closeStore: closeStore}, nil
+	return &session{c: c, m: m, store: store, closeStore: closeStore}, nil
 }
 
 // Close stops the Manager (which finishes its writes to the store) and
