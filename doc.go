@@ -28,6 +28,13 @@
 // clock of their own, so every process sharing a store reports the same
 // state through Manager.Status.
 //
+// Accounts keeps a Manager per seller for apps that act for many sellers,
+// over an AccountStore (MemoryStore, filestore, pgstore); package
+// accounthttp onboards sellers and honours eBay's account-deletion notices.
+// The Transport also speaks the XML Trading API's token header, and
+// package ebaysig adds the digital signatures eBay requires for EU and UK
+// sellers.
+//
 // Package ebaytest is a fake eBay for testing all of this, and your own
-// code, offline; the command ebaytoken drives a Manager from the shell.
+// code, offline; the command ebaytoken drives it all from the shell.
 package ebayauth
