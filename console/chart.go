@@ -8,8 +8,8 @@ import (
 
 // The chart's geometry, in SVG user units.
 const (
-	chartW, chartH             = 720, 200
-	plotL, plotR, plotT, plotB = 40, 712, 14, 176 // the plot area
+	chartW, chartH             = 560, 200
+	plotL, plotR, plotT, plotB = 34, 552, 14, 174 // the plot area
 )
 
 // writeChart draws mints and failed refreshes per hour as an SVG bar
@@ -31,7 +31,7 @@ func writeChart(w io.Writer, hs []HourCount) {
 	fmt.Fprintf(b, `<title id="t">Mints and failed refreshes per hour, last 24 hours</title>`)
 	fmt.Fprintf(b, `<desc id="d">%s, %s in the last 24 hours.</desc>`,
 		plural(mints, "token minted", "tokens minted"), plural(failures, "failed refresh", "failed refreshes"))
-	b.WriteString(`<style>text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#4b5563}` +
+	b.WriteString(`<style>text{font:13px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#4b5563}` +
 		`.g{stroke:#e5e7eb;stroke-width:1}.ax{stroke:#9ca3af;stroke-width:1}.m{fill:#2563eb}.f{fill:#dc2626}</style>`)
 	fmt.Fprintf(b, `<rect width="%d" height="%d" fill="#ffffff"/>`, chartW, chartH)
 	// Scale: 0, half and top.

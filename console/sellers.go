@@ -208,7 +208,9 @@ func (c *Console) sellerView(ctx context.Context, a *ebayauth.Account, now time.
 		v.StateText, v.StateHelp, v.StateTone = "unknown", "The seller's status could not be read.", toneMuted
 		v.LastError, v.LastErrorTone = err.Error(), toneBad
 	} else {
-		if st.RefreshTokenExpiry.IsZero() {
+		if !a.RefreshTokenExpiry.IsZero() {
+			// The account record says what the seller's last consent
+			// gave; a cached Manager may predate it.
 			st.RefreshTokenExpiry = a.RefreshTokenExpiry
 		}
 		if a.NeedsConsent {

@@ -57,6 +57,7 @@ type tokenView struct {
 	ValidationTone   string `json:"validation_tone"`
 	LastError        string `json:"last_error"`
 	LastErrorTone    string `json:"last_error_tone"`
+	LastErrorShort   string `json:"last_error_short"` // for the table
 	NextAttempt      string `json:"next_attempt"`
 	RefreshToken     string `json:"refresh_token"`    // its expiry, in words
 	RefreshTokenIn   string `json:"refresh_token_in"` // short, for the table
@@ -73,7 +74,7 @@ type tokenView struct {
 	// ConsentURL is eBay's consent page for the seller (client id and
 	// RuName are public); only for a seller who needs consent or whose
 	// refresh token is expiring.
-	ConsentURL string `json:"consent_url,omitempty"`
+	ConsentURL string `json:"consent_url"`
 }
 
 var stateWords = map[ebayauth.State][3]string{ // text, help, tone
@@ -123,7 +124,7 @@ func viewStatus(st ebayauth.Status, now time.Time) tokenView {
 	v.LastRefresh = ago(st.LastRefresh, now, "never")
 	v.RefreshedAgo = "never"
 	if !st.LastRefresh.IsZero() {
-		v.RefreshedAgo = span(max(now.Sub(st.LastRefresh), 0)) + " ago"
+		v.RefreshedAgo = since(st.LastRefresh, now)
 	}
 	switch {
 	case st.LastValidation.IsZero():
@@ -133,10 +134,16 @@ func viewStatus(st ebayauth.Status, now time.Time) tokenView {
 	default:
 		v.Validation, v.ValidationTone = "refused: "+st.ValidationError+" ("+ago(st.LastValidation, now, "")+")", toneBad
 	}
-	if st.LastError == "" {
-		v.LastError, v.LastErrorTone = "none", toneMuted
-	} else {
+	switch {
+	case st.LastError == "":
+		v.LastError, v.LastErrorShort, v.LastErrorTone = "none", "none", toneMuted
+	case st.Healthy && !st.LastErrorTime.IsZero() && st.LastErrorTime.Before(st.LastRefresh):
+		// A refresh has worked since: history, not a problem.
+		v.LastError = "none since the last refresh; before it: " + st.LastError + " (" + ago(st.LastErrorTime, now, "") + ")"
+		v.LastErrorShort, v.LastErrorTone = "recovered", toneMuted
+	default:
 		v.LastError, v.LastErrorTone = st.LastError, toneBad
+		v.LastErrorShort = truncate(strings.TrimPrefix(st.LastError, "ebayauth: "), 120)
 		if !st.LastErrorTime.IsZero() {
 			v.LastError += " (" + ago(st.LastErrorTime, now, "") + ")"
 		}
@@ -177,8 +184,10 @@ func viewStatus(st ebayauth.Status, now time.Time) tokenView {
 		v.Fallback = "configured, not in use"
 	}
 	c := st.Counters
-	v.Counters = fmt.Sprintf("%d minted, %d from the store, %d failed refreshes, %d 401 retries, %d validations (%d failed)",
-		c.Mints, c.StoreHits, c.RefreshFailures, c.Retries401, c.Validations+c.ValidationFailures, c.ValidationFailures)
+	v.Counters = fmt.Sprintf("%d minted, %d from the store, %s, %s, %s (%d failed)",
+		c.Mints, c.StoreHits, plural(int(c.RefreshFailures), "failed refresh", "failed refreshes"),
+		plural(int(c.Retries401), "retry after a 401", "retries after a 401"),
+		plural(int(c.Validations+c.ValidationFailures), "validation", "validations"), c.ValidationFailures)
 	return v
 }
 
@@ -217,8 +226,9 @@ type eventView struct {
 	Kind    string `json:"kind"`
 	Text    string `json:"text"`
 	Tone    string `json:"tone"`
-	When    string `json:"when"`
-	Time    string `json:"time"` // RFC 3339, for <time datetime>
+	When    string `json:"when"`  // how long ago
+	Stamp   string `json:"stamp"` // when, in UTC
+	Time    string `json:"time"`  // RFC 3339, for <time datetime>
 	Account string `json:"account,omitempty"`
 	Detail  string `json:"detail,omitempty"`
 }
@@ -243,8 +253,8 @@ func viewEvent(e Entry, now time.Time) eventView {
 	if !ok {
 		w = [2]string{strings.ReplaceAll(string(e.Kind), "_", " "), toneMuted}
 	}
-	v := eventView{Seq: e.Seq, Kind: string(e.Kind), Text: w[0], Tone: w[1], When: ago(e.Time, now, ""),
-		Time: e.Time.UTC().Format(time.RFC3339), Account: e.Account}
+	v := eventView{Seq: e.Seq, Kind: string(e.Kind), Text: w[0], Tone: w[1], When: since(e.Time, now),
+		Stamp: stamp(e.Time), Time: e.Time.UTC().Format(time.RFC3339), Account: e.Account}
 	var parts []string
 	if e.Fingerprint != "" {
 		parts = append(parts, "token "+e.Fingerprint)
@@ -287,6 +297,14 @@ func ago(t, now time.Time, never string) string {
 		return stamp(t) + ", just now"
 	}
 	return stamp(t) + ", " + span(d) + " ago"
+}
+
+// since renders how long ago t was: "just now", "5m 00s ago".
+func since(t, now time.Time) string {
+	if d := now.Sub(t); d >= time.Second {
+		return span(d) + " ago"
+	}
+	return "just now"
 }
 
 // stamp renders t in UTC: the time alone today, with the date otherwise.

@@ -40,7 +40,11 @@
     });
     root.querySelectorAll('[data-show]').forEach(function (el) {
       var k = el.getAttribute('data-show');
-      el.hidden = !obj[k];
+      if (k in obj) { el.hidden = !obj[k]; }
+    });
+    root.querySelectorAll('[data-hide]').forEach(function (el) {
+      var k = el.getAttribute('data-hide');
+      if (k in obj) { el.hidden = !!obj[k]; }
     });
   }
 
@@ -69,6 +73,7 @@
       div.appendChild(document.createTextNode(' '));
       var t = node('time', '', ev.when);
       t.setAttribute('datetime', ev.time);
+      t.title = ev.stamp;
       div.appendChild(t);
       if (ev.detail) { div.appendChild(node('div', 'detail', ev.detail)); }
       li.appendChild(dot);
