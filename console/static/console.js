@@ -10,6 +10,7 @@
   var live = document.getElementById('live');
   var busy = false;
   var again = false;
+  var leaving = false; // a form is taking the browser elsewhere (log out): poll no more
   var toastTimer = 0;
 
   function setTone(el, tone) {
@@ -114,7 +115,7 @@
   }
 
   function refresh() {
-    if (!api) { return; }
+    if (!api || leaving) { return; }
     if (busy) { again = true; return; }
     busy = true;
     fetch(api, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
@@ -145,7 +146,7 @@
 
   document.addEventListener('submit', function (e) {
     var form = e.target;
-    if (!form.hasAttribute('data-action')) { return; }
+    if (!form.hasAttribute('data-action')) { leaving = true; return; }
     e.preventDefault();
     var button = form.querySelector('button');
     button.disabled = true;
@@ -180,6 +181,7 @@
 
   if (poll > 0) {
     setInterval(function () { if (!document.hidden) { refresh(); } }, poll);
+    window.addEventListener('pagehide', function () { leaving = true; });
     document.addEventListener('visibilitychange', function () { if (!document.hidden) { refresh(); } });
   }
 }());
