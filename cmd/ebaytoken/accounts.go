@@ -91,6 +91,11 @@ func (c *call) sellersConfig() ebayauth.Config {
 	cfg := c.s.config()
 	cfg.RefreshToken, cfg.RefreshTokenExpiry, cfg.FallbackToken = "", time.Time{}, ""
 	cfg.Logger = c.log
+	cfg.OnEvent = func(e ebayauth.Event) { // serve sets where they go
+		if h := c.sellerEvents.Load(); h != nil {
+			(*h)(e)
+		}
+	}
 	return cfg
 }
 

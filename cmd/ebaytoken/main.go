@@ -34,9 +34,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/ebayauth/ebayauth"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -141,9 +143,11 @@ type call struct {
 	promptLogin bool
 	serve       serveOptions
 	signingKey  signingKeyOptions
-	demo        demoOptions
-	account     string          // --account: act for this seller
-	accounts    accountsOptions // the accounts subcommand, and the sellers --account and serve --accounts open
+	// sellerEvents receives the events of sellers' Managers (serve).
+	sellerEvents atomic.Pointer[func(ebayauth.Event)]
+	demo         demoOptions
+	account      string          // --account: act for this seller
+	accounts     accountsOptions // the accounts subcommand, and the sellers --account and serve --accounts open
 }
 
 // exitError ends the command with code, after msg if not empty.

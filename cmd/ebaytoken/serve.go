@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/console"
 	"github.com/ebayauth/ebayauth/ebayprom"
 	"github.com/ebayauth/ebayauth/webhook"
 )
@@ -81,6 +82,7 @@ type serveOptions struct {
 	listen            string
 	webhooks          []string
 	webhookSecretFile string
+	consoleSecretFile string
 	source            string
 	rtCheckEvery      time.Duration
 	limits            httpLimits // zero: defaultHTTPLimits; no flag, tests set it
@@ -104,6 +106,7 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 	})
 	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "sign alerts with HMAC-SHA256 under the secret in this `file` (or "+envWebhookSecret+")")
 	fs.Var(&removedFlag{why: "flags show in ps; set " + envWebhookSecret + " or use --webhook-secret-file PATH"}, "webhook-secret", "")
+	fs.StringVar(&o.consoleSecretFile, "console-secret-file", "", "the console at / asks for the secret in this `file` (or "+envConsoleSecret+"); required beyond loopback")
 	fs.StringVar(&o.source, "source", "", "`name` of this instance in alerts (default: the host name)")
 	fs.DurationVar(&o.rtCheckEvery, "refresh-token-check", 24*time.Hour, "how `often` to check whether the refresh token expires within 30 days")
 	serveAccountsFlags(fs, &o.accounts)
@@ -145,13 +148,18 @@ func cmdServe(ctx context.Context, c *call) error {
 		return err
 	}
 	defer accts.Close()
+	consoleSecret, err := o.consoleSecret(log)
+	if err != nil {
+		return err
+	}
 
 	limit := applicationMintLimit
 	if c.s.RefreshToken != "" {
 		limit = userMintLimit
 	}
 	collector := ebayprom.NewCollector(ebayprom.WithDailyMintLimit(limit))
-	hooks := []func(ebayauth.Event){collector.Observe}
+	recorder := console.NewRecorder(console.RecorderConfig{})
+	hooks := []func(ebayauth.Event){collector.Observe, recorder.Observe}
 	var notifier *webhook.Notifier
 	if len(o.webhooks) > 0 {
 		opts := []webhook.Option{webhook.WithLogger(log)}
@@ -188,12 +196,21 @@ func cmdServe(ctx context.Context, c *call) error {
 		closeNotifier()
 		return err
 	}
+	// Sellers' Managers report to the same metrics, console and alerts.
+	sellerHook := ebayauth.TeeEvents(hooks...)
+	c.sellerEvents.Store(&sellerHook)
+	con, err := newConsole(ss, accts, recorder, consoleSecret, log)
+	if err != nil {
+		ss.Close()
+		closeNotifier()
+		return err
+	}
 	collector.SetStatus(ss.m.Status)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector)
 
-	mux := serveMux(ss, reg, notifier)
-	if err := accts.mount(mux, ss.m.Client()); err != nil {
+	mux := serveMux(ss, reg, notifier, con)
+	if err := accts.mount(mux, ss.m.Client(), recorder); err != nil {
 		ss.Close()
 		closeNotifier()
 		return err
@@ -204,6 +221,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		closeNotifier()
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
 	}
+	accts.setPublic(ln.Addr().String())
 	srv := newHTTPServer(mux, log, o.limits)
 	log.Info("ebaytoken: serving",
 		slog.String("addr", "http://"+ln.Addr().String()),
@@ -358,7 +376,7 @@ type healthDoc struct {
 	Reason      string         `json:"reason,omitempty"`
 }
 
-func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier) *http.ServeMux {
+func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier, con http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := ss.m.Status()
@@ -388,10 +406,7 @@ func serveMux(ss *session, reg *prometheus.Registry, notifier *webhook.Notifier)
 		_ = writeJSON(w, d)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(ss.c.log.Handler(), slog.LevelWarn)}))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ebaytoken serve: /healthz /metrics /status")
-	})
+	mux.Handle("/", con) // the token console
 	return mux
 }
 

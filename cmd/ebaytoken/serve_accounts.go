@@ -10,12 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebayauth/ebayauth"
 	"github.com/ebayauth/ebayauth/accounthttp"
+	"github.com/ebayauth/ebayauth/console"
 	"github.com/ebayauth/ebayauth/webhook"
 )
 
@@ -55,6 +58,7 @@ func serveAccountsFlags(fs *flag.FlagSet, o *serveAccountsOptions) {
 // Accounts and the settings of the handlers mount adds.
 type servedSellers struct {
 	*sellers
+	public       atomic.Pointer[string] // serve's base URL, for consent links
 	log          *slog.Logger
 	stateKey     []byte
 	stateKeyFrom string // "" when generated
@@ -117,7 +121,7 @@ func (s *servedSellers) Close() {
 // handler to mux; keys is the application token's client, which fetches
 // eBay's notification keys. A setting the handlers refuse is a usage error
 // naming it.
-func (s *servedSellers) mount(mux *http.ServeMux, keys *http.Client) error {
+func (s *servedSellers) mount(mux *http.ServeMux, keys *http.Client, rec *console.Recorder) error {
 	if s == nil {
 		return nil
 	}
@@ -127,6 +131,9 @@ func (s *servedSellers) mount(mux *http.ServeMux, keys *http.Client) error {
 			a, err := s.a.Connect(ctx, code)
 			if err != nil {
 				return accounthttp.Seller{}, err
+			}
+			if rec != nil {
+				rec.ObserveExchange(time.Now()) // the console's code-grant gauge
 			}
 			return accounthttp.Seller{ID: a.ID, Username: a.Username, Marketplace: a.Marketplace}, nil
 		},
@@ -307,4 +314,28 @@ func (c *call) accountsSummary(ctx context.Context) *accountsSummary {
 			return sum
 		}
 	}
+}
+
+// consentPage is the link a seller who must consent again opens: serve's
+// own /connect, which sets the browser-bound state and sends them to eBay.
+// Its base is EBAY_DELETION_ENDPOINT's origin when set (serve's public
+// URL), else the address serve listens on.
+func (s *servedSellers) consentPage() string {
+	if p := s.public.Load(); p != nil {
+		return *p + "/connect"
+	}
+	return "/connect"
+}
+
+// setPublic records serve's base URL: the deletion endpoint's origin if
+// known, else addr.
+func (s *servedSellers) setPublic(addr string) {
+	if s == nil {
+		return
+	}
+	base := "http://" + addr
+	if u, err := url.Parse(s.endpoint.v); err == nil && s.endpoint.v != "" && u.Host != "" {
+		base = u.Scheme + "://" + u.Host
+	}
+	s.public.Store(&base)
 }

@@ -134,6 +134,16 @@ func TestServeAccounts(t *testing.T) {
 	if d.Kind != "application" {
 		t.Errorf("/status kind %q; want serve's application token", d.Kind)
 	}
+	// The console lists the sellers (on loopback it needs no secret), and
+	// counts the exchange behind each consent.
+	if code, body := s.get(t, "/"); code != http.StatusOK || !strings.Contains(body, "carol") || !strings.Contains(body, "u-dave") {
+		t.Errorf("console: %d; want a page listing carol and u-dave:\n%.2000s", code, body)
+	}
+	if code, body := s.get(t, "/api/state"); code != http.StatusOK || !strings.Contains(body, "u-carol") {
+		t.Errorf("console state: %d %.500s", code, body)
+	} else {
+		f.assertNoSecrets(t, body)
+	}
 
 	// eBay registers the endpoint, then a seller closes their account.
 	ctx := context.Background()
