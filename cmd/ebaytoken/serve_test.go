@@ -419,7 +419,7 @@ func TestServeRefreshDisabled(t *testing.T) {
 	// The token is adopted before the validation's probe ends.
 	eventually(t, 10*time.Second, "the validation's metrics", func() bool {
 		m := s.metrics(t)
-		return m[`ebayauth_refreshes_total{result="store"}`] == 1 && m[`ebayauth_validations_total{result="valid"}`] >= 1
+		return m[`ebayauth_store_hits_total`] == 1 && m[`ebayauth_validations_total{result="valid"}`] >= 1
 	})
 }
 
