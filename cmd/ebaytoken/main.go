@@ -262,7 +262,7 @@ func (c *call) cliLogger() *slog.Logger {
 	if c.common == nil || !c.common.verbose {
 		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(newTextHandler(c.stderr, slog.LevelDebug))
 }
 
 // newFlagSet builds the flag set of cmd, writing into c.

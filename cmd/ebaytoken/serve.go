@@ -116,7 +116,7 @@ func cmdServe(ctx context.Context, c *call) error {
 	if c.common.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(newJSONHandler(c.stderr, level))
 	c.log = log
 	for _, n := range c.s.notes {
 		log.Warn("ebaytoken: " + n)

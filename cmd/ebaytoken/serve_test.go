@@ -738,3 +738,27 @@ func TestServeHelpSecretFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestServeLogDurations: serve's JSON logs give durations as Go duration
+// strings ("8.39ms"), as the -v text logs do, not as bare nanoseconds.
+func TestServeLogDurations(t *testing.T) {
+	newFake(t)
+	s := startServe(t)
+	var took any
+	eventually(t, 10*time.Second, "the refresh's log line", func() bool {
+		for _, rec := range s.logs(t) {
+			if rec["msg"] == "ebayauth: token refreshed" {
+				took = rec["took"]
+				return true
+			}
+		}
+		return false
+	})
+	str, ok := took.(string)
+	if !ok {
+		t.Fatalf("took = %v (%T); want a duration string", took, took)
+	}
+	if _, err := time.ParseDuration(str); err != nil {
+		t.Errorf("took = %q: %v", str, err)
+	}
+}
