@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ebayauth/ebayauth"
@@ -182,8 +183,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		return err
 	}
 	collector.SetStatus(ss.m.Status)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector)
+	reg := metricsRegistry(collector)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -235,6 +235,14 @@ func cmdServe(ctx context.Context, c *call) error {
 	closeNotifier()
 	log.Info("ebaytoken: stopped")
 	return failure
+}
+
+// metricsRegistry is what /metrics exports: the Manager's collector and
+// the standard Go runtime and process collectors, go_* and process_*.
+func metricsRegistry(c prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // webhookSecret returns the secret that signs alerts and where it came

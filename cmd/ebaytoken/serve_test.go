@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -366,6 +368,50 @@ func TestServe(t *testing.T) {
 		}
 	}
 	f.assertNoSecrets(t, s.stderr.String(), metricsText, statusText, healthText, hook.allBodies())
+}
+
+// TestServeMetricsLint: serve's /metrics passes promtool's checks (the
+// same linter, promlint, on the text Prometheus scrapes) and carries the
+// Go runtime's and the process's standard metrics beside ebayauth's.
+func TestServeMetricsLint(t *testing.T) {
+	f := newFake(t)
+	t.Setenv(envFallback, f.secret("v^1.1#fallback+token/=="))
+	s := startServe(t)
+	eventually(t, 10*time.Second, "a token", func() bool {
+		code, _ := s.health(t)
+		return code == http.StatusOK
+	})
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
+	req.Header.Set("Accept", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.New(bytes.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	m := s.metrics(t)
+	for _, name := range []string{"go_goroutines", "go_info", "process_start_time_seconds", "ebayauth_healthy",
+		"ebayauth_fallback_uses_total", "ebayauth_store_errors_total", "ebayauth_store_hits_total"} {
+		found := false
+		for k := range m {
+			if k == name || strings.HasPrefix(k, name+"{") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 }
 
 func TestServeUnhealthy(t *testing.T) {
