@@ -58,32 +58,50 @@ type commonFlags struct {
 	refreshBuffer, refreshInterval, validate string
 	refreshTokenExpiry                       string
 	verbose                                  bool
+	reads                                    settingSet      // the settings the subcommand reads
 	set                                      map[string]bool // flags given on the command line
 	fs                                       *flag.FlagSet
 }
 
-// addCommon registers the common flags on fs; the schedule's flags only
-// for serve.
-func addCommon(fs *flag.FlagSet, serve bool) *commonFlags {
-	c := &commonFlags{fs: fs}
-	fs.StringVar(&c.config, "config", "", "eBay SDK config `file` (YAML with api.ebay.com / api.sandbox.ebay.com sections)")
-	fs.StringVar(&c.env, "env", "", "eBay `environment`: production or sandbox (EBAY_ENVIRONMENT)")
-	fs.StringVar(&c.clientID, "client-id", "", "eBay App ID (EBAY_CLIENT_ID)")
-	fs.StringVar(&c.scopes, "scopes", "", "space- or comma-separated OAuth `scopes` (EBAY_SCOPES)")
-	fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
-	fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override, e.g. a fake eBay (EBAY_TOKEN_URL)")
-	fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override (EBAY_API_URL)")
-	fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
-	fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
-	fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
-	fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
-	fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
-	if serve {
+// addCommon registers on fs the flags of the settings in reads.
+func addCommon(fs *flag.FlagSet, reads settingSet) *commonFlags {
+	c := &commonFlags{fs: fs, reads: reads}
+	if reads.has(readsAccount) {
+		fs.StringVar(&c.config, "config", "", "eBay SDK config `file` (YAML with api.ebay.com / api.sandbox.ebay.com sections; EBAY_CONFIG)")
+		fs.StringVar(&c.env, "env", "", "eBay `environment`: production or sandbox (EBAY_ENVIRONMENT)")
+		fs.StringVar(&c.clientID, "client-id", "", "eBay App ID (EBAY_CLIENT_ID)")
+	}
+	if reads.has(readsScopes) {
+		fs.StringVar(&c.scopes, "scopes", "", "space- or comma-separated OAuth `scopes` (EBAY_SCOPES)")
+	}
+	if reads.has(readsRuName) {
+		fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
+	}
+	if reads.has(readsTokenURL) {
+		fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override (EBAY_TOKEN_URL)")
+	}
+	if reads.has(readsTokenURL | readsAuthURL) {
+		fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override, e.g. a fake eBay; the token and consent URLs derive from it (EBAY_API_URL)")
+	}
+	if reads.has(readsAuthURL) {
+		fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
+	}
+	if reads.has(readsStore) {
+		fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
+		fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
+		fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
+	}
+	if reads.has(readsManager) {
+		fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
+		fs.StringVar(&c.refreshTokenExpiry, "refresh-token-expiry", "", "when the refresh token expires, RFC 3339 `time` (EBAY_REFRESH_TOKEN_EXPIRY)")
+	}
+	if reads.has(readsSchedule) {
 		fs.StringVar(&c.refreshInterval, "refresh-interval", "", "mint at least this often, a `duration` or seconds (EBAY_TOKEN_REFRESH_INTERVAL)")
 		fs.StringVar(&c.validate, "validation-interval", "", "validate this often, a `duration` or seconds (EBAY_TOKEN_VALIDATION_INTERVAL)")
 	}
-	fs.StringVar(&c.refreshTokenExpiry, "refresh-token-expiry", "", "when the refresh token expires, RFC 3339 `time` (EBAY_REFRESH_TOKEN_EXPIRY)")
-	fs.BoolVar(&c.verbose, "v", false, "verbose: log the library's info and debug messages")
+	if reads.has(readsLogs) {
+		fs.BoolVar(&c.verbose, "v", false, verboseUsage)
+	}
 	return c
 }
 
@@ -272,9 +290,13 @@ func loadSettings(c *commonFlags) (*settings, error) {
 
 	s.ClientID = s.lookup(c, "client-id", c.clientID, nil, envClientID, djangoAppID).v
 	s.ClientSecret = s.lookup(c, "", "", nil, envClientSecret, djangoClientSecret, djangoCertID).v
-	s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
-	s.FallbackToken = s.lookup(c, "", "", nil, envFallback, djangoUserToken).v
-	s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
+	if c.reads.has(readsManager) {
+		s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
+		s.FallbackToken = s.lookup(c, "", "", nil, envFallback, djangoUserToken).v
+	}
+	if c.reads.has(readsRuName) {
+		s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
+	}
 	if file != nil {
 		if s.ClientID == "" {
 			s.ClientID = file.AppID
@@ -282,12 +304,14 @@ func loadSettings(c *commonFlags) (*settings, error) {
 		if s.ClientSecret == "" {
 			s.ClientSecret = file.CertID
 		}
-		if s.RuName == "" {
+		if s.RuName == "" && c.reads.has(readsRuName) {
 			s.RuName = file.RedirectURI
 		}
 	}
 
-	if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
+	if !c.reads.has(readsScopes) {
+		// not read
+	} else if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
 		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
 		for _, sc := range s.Scopes {
 			if err := checkURL(sc); err != nil {
@@ -296,19 +320,23 @@ func loadSettings(c *commonFlags) (*settings, error) {
 		}
 	}
 
-	if v := s.lookup(c, "refresh-token-expiry", c.refreshTokenExpiry, nil, envRefreshTokenExp); v.from != "" {
-		t, err := parseTime(v.v)
-		if err != nil {
-			return nil, usagef("%s: %v", v.from, err)
+	if c.reads.has(readsManager) {
+		if v := s.lookup(c, "refresh-token-expiry", c.refreshTokenExpiry, nil, envRefreshTokenExp); v.from != "" {
+			t, err := parseTime(v.v)
+			if err != nil {
+				return nil, usagef("%s: %v", v.from, err)
+			}
+			s.RefreshTokenExpiry = t
 		}
-		s.RefreshTokenExpiry = t
 	}
 
 	if err := s.loadEndpoint(c); err != nil {
 		return nil, err
 	}
-	if err := s.loadStore(c); err != nil {
-		return nil, err
+	if c.reads.has(readsStore) {
+		if err := s.loadStore(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.loadTimes(c); err != nil {
 		return nil, err
@@ -320,9 +348,16 @@ func loadSettings(c *commonFlags) (*settings, error) {
 // the token endpoint and consent page are taken to live on the same host,
 // as on a fake eBay (ebaytest) and as eBay's token endpoint does.
 func (s *settings) loadEndpoint(c *commonFlags) error {
-	tokenURL := s.lookup(c, "token-url", c.tokenURL, nil, envTokenURL)
-	apiURL := s.lookup(c, "api-url", c.apiURL, nil, envAPIURL)
-	authURL := s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
+	var tokenURL, apiURL, authURL value
+	if c.reads.has(readsTokenURL) {
+		tokenURL = s.lookup(c, "token-url", c.tokenURL, nil, envTokenURL)
+	}
+	if c.reads.has(readsTokenURL | readsAuthURL) {
+		apiURL = s.lookup(c, "api-url", c.apiURL, nil, envAPIURL)
+	}
+	if c.reads.has(readsAuthURL) {
+		authURL = s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
+	}
 	for _, v := range []value{tokenURL, apiURL, authURL} {
 		if v.from == "" {
 			continue
@@ -399,6 +434,20 @@ func checkKeyLen(b []byte) ([]byte, error) {
 }
 
 func (s *settings) loadTimes(c *commonFlags) error {
+	if c.reads.has(readsManager) {
+		if err := s.loadBuffer(c); err != nil {
+			return err
+		}
+	}
+	if c.reads.has(readsSchedule) {
+		return s.loadSchedule(c)
+	}
+	return nil
+}
+
+// loadBuffer reads the refresh buffer, and the original cache timeout,
+// which it replaces.
+func (s *settings) loadBuffer(c *commonFlags) error {
 	sameSecs := func(a, b string) bool {
 		da, ea := parseSeconds(a)
 		db, eb := parseSeconds(b)
@@ -426,6 +475,17 @@ func (s *settings) loadTimes(c *commonFlags) error {
 	if s.RefreshBuffer < 0 {
 		return usagef("%s: negative refresh buffer (%v); it is how long before expiry to refresh", bufFrom, s.RefreshBuffer)
 	}
+	if v := os.Getenv(djangoCacheTimeout); v != "" {
+		if _, err := parseSeconds(v); err != nil {
+			return usagef("%s: %v", djangoCacheTimeout, err)
+		}
+		s.notes = append(s.notes, djangoCacheTimeout+" is not needed and is ignored: tokens are cached until their expiry less the refresh buffer")
+	}
+	return nil
+}
+
+// loadSchedule reads serve's schedule: how often to refresh and validate.
+func (s *settings) loadSchedule(c *commonFlags) error {
 	if v := s.lookup(c, "refresh-interval", c.refreshInterval, nil, djangoRefreshSeconds); v.from != "" {
 		d, err := parseSeconds(v.v)
 		if err != nil {
@@ -452,12 +512,6 @@ func (s *settings) loadTimes(c *commonFlags) error {
 			return usagef("%s: %v", envRefreshEnabled, err)
 		}
 		s.RefreshEnabled = b
-	}
-	if v := os.Getenv(djangoCacheTimeout); v != "" {
-		if _, err := parseSeconds(v); err != nil {
-			return usagef("%s: %v", djangoCacheTimeout, err)
-		}
-		s.notes = append(s.notes, djangoCacheTimeout+" is not needed and is ignored: tokens are cached until their expiry less the refresh buffer")
 	}
 	return nil
 }

@@ -204,7 +204,7 @@ func TestLoadSettings(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			c := &call{}
-			fs, common := newFlagSet(lookupCommand("status"), c)
+			fs, common := newFlagSet(lookupCommand("serve"), c) // serve reads most settings
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}

@@ -37,7 +37,7 @@ func demoFlags(fs *flag.FlagSet, c *call) {
 	fs.IntVar(&o.rotations, "rotations", 2, "scheduled token rotations to run through")
 	fs.DurationVar(&o.lifetime, "lifetime", 5*time.Second, "access-token `lifetime` the fake grants")
 	fs.DurationVar(&o.before, "refresh-before", 2*time.Second, "the Manager's refresh `window` (RefreshBefore)")
-	fs.BoolVar(&o.live, "live", false, "talk to the configured eBay instead of a fake: a few Browse searches, nothing else")
+	fs.BoolVar(&o.live, "live", false, "talk to the configured eBay (the configuration flags are for --live) instead of a fake: a few Browse searches, nothing else")
 	fs.IntVar(&o.requests, "requests", 3, "--live: `n` Browse searches to make")
 }
 
@@ -155,7 +155,7 @@ func (d *demo) run(ctx context.Context) (*demoSummary, error) {
 		HTTPClient:    tokenClient,
 		Logger:        d.c.log,
 		OnEvent: func(e ebayauth.Event) {
-			if d.c.common != nil && d.c.common.verbose {
+			if d.c.verbose() {
 				d.logf("event %s fingerprint=%s err=%v", e.Kind, e.Fingerprint, e.Err)
 			}
 			select {

@@ -72,7 +72,10 @@ type command struct {
 	minArgs, maxArgs int
 	// flags registers the subcommand's own flags, if any.
 	flags func(fs *flag.FlagSet, c *call)
-	// noCommon: the subcommand takes none of the configuration flags.
+	// reads are the settings the subcommand reads, by flag and
+	// environment. Zero: managerSettings.
+	reads settingSet
+	// noCommon: the subcommand reads no setting.
 	noCommon bool
 	run      func(ctx context.Context, c *call) error
 }
@@ -93,12 +96,12 @@ func init() {
 		{name: "token", summary: "print the current access token alone, refreshing it if needed",
 			data: true, run: cmdToken},
 		{name: "consent-url", summary: "print the seller consent URL for the configured RuName and scopes",
-			data: true, flags: consentFlags, run: cmdConsentURL},
+			data: true, flags: consentFlags, reads: consentSettings, run: cmdConsentURL},
 		{name: "exchange", args: "CODE|URL|-", minArgs: 1, maxArgs: 1,
 			summary: "trade an authorization code (or the whole redirect URL; - reads it from stdin) for a refresh token",
-			data:    true, run: cmdExchange},
+			data:    true, reads: exchangeSettings, run: cmdExchange},
 		{name: "serve", summary: "keep the token fresh; serve /healthz, /metrics and /status; send alerts to webhooks",
-			flags: serveFlags, run: cmdServe},
+			flags: serveFlags, reads: serveSettings, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
 			data: true, flags: demoFlags, run: cmdDemo},
 	}
@@ -122,6 +125,7 @@ type call struct {
 	args   []string
 	json   bool
 	common *commonFlags
+	global globalFlags
 	s      *settings
 	log    *slog.Logger
 
@@ -147,12 +151,19 @@ var failed = &exitError{code: exitFailure}
 // tweaks to set what has no flag, such as serve's HTTP limits.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, tweaks ...func(*call)) int {
 	errw := &syncWriter{w: stderr}
-	if len(args) == 0 {
+	global, args, err := parseGlobal(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(errw, "ebaytoken: %v; run 'ebaytoken help' for usage\n", err)
+		return exitUsage
+	case len(args) == 0:
 		fmt.Fprintln(errw, "ebaytoken: missing subcommand; run 'ebaytoken help' for usage")
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	if args[0] == "help" {
 		if len(args) > 1 {
 			if c := lookupCommand(args[1]); c != nil {
 				fs, _ := newFlagSet(c, &call{cmd: c, stderr: errw})
@@ -171,7 +182,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(errw, "ebaytoken: unknown subcommand %q; run 'ebaytoken help' for usage\n", args[0])
 		return exitUsage
 	}
-	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw}
+	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw, global: global}
 	for _, t := range tweaks {
 		t(c)
 	}
@@ -259,7 +270,7 @@ func (c *call) printNotes() {
 // cliLogger is the library's logger for the one-shot subcommands: silent
 // unless -v, since the command reports outcomes itself.
 func (c *call) cliLogger() *slog.Logger {
-	if c.common == nil || !c.common.verbose {
+	if !c.verbose() {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(newTextHandler(c.stderr, slog.LevelDebug))
@@ -270,8 +281,8 @@ func newFlagSet(cmd *command, c *call) (*flag.FlagSet, *commonFlags) {
 	fs := flag.NewFlagSet("ebaytoken "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	var common *commonFlags
-	if !cmd.noCommon {
-		common = addCommon(fs, cmd.name == "serve")
+	if reads := cmd.settings(); reads != 0 {
+		common = addCommon(fs, reads)
 	}
 	if cmd.data {
 		fs.BoolVar(&c.json, "json", false, "print JSON")
@@ -353,7 +364,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `ebaytoken keeps eBay OAuth tokens fresh and lets you see and drive them.
 
-usage: ebaytoken SUBCOMMAND [flags] [args]
+usage: ebaytoken [-v] SUBCOMMAND [flags] [args]
+
+  -v  `+verboseUsage+` (also after the subcommand)
 
 subcommands:
 `)
@@ -367,7 +380,8 @@ subcommands:
 	}
 	tw.Flush()
 	fmt.Fprint(w, `
-Run 'ebaytoken help SUBCOMMAND' for its flags.
+Each subcommand reads only the settings it uses, by flag and environment;
+run 'ebaytoken help SUBCOMMAND' for its flags.
 
 configuration (flags over environment over --config file; the original
 Django names work too, and where two names disagree a note says which won):

@@ -105,9 +105,10 @@ func TestBadSettings(t *testing.T) {
 		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url"},
 		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL},
 		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey},
-		{"negative interval", map[string]string{envValidateInterval: "-30"}, nil, envValidateInterval},
-		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, nil, envRefreshInterval},
-		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, nil, envRefreshEnabled},
+		// serve's schedule: only serve reads it.
+		{"negative interval", map[string]string{envValidateInterval: "-30"}, []string{"serve"}, envValidateInterval},
+		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, []string{"serve"}, envRefreshInterval},
+		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, []string{"serve"}, envRefreshEnabled},
 		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout},
 		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes},
 		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp},
@@ -120,7 +121,11 @@ func TestBadSettings(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			r := runCLI(t, append([]string{"status"}, tt.args...)...).want(t, 2)
+			args := append([]string{"status"}, tt.args...)
+			if len(tt.args) > 0 && tt.args[0] == "serve" {
+				args = append(tt.args, "--listen", "127.0.0.1:0")
+			}
+			r := runCLI(t, args...).want(t, 2)
 			if !strings.Contains(r.stderr, tt.mention) {
 				t.Errorf("the error does not name %s:\n%s", tt.mention, r)
 			}
@@ -494,7 +499,7 @@ func TestExchangeErrors(t *testing.T) {
 	})
 	t.Run("stdin and json", func(t *testing.T) {
 		code := f.IssueCode()
-		r := runStdin(t, code+"\n", "exchange", "-", "--json", "--no-store").want(t, 0)
+		r := runStdin(t, code+"\n", "exchange", "-", "--json").want(t, 0)
 		var er exchangeResult
 		if err := json.Unmarshal([]byte(r.stdout), &er); err != nil {
 			t.Fatal(err)

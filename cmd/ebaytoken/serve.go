@@ -114,7 +114,7 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 // metrics and status over HTTP, and alerts webhooks. It runs until ctx ends.
 func cmdServe(ctx context.Context, c *call) error {
 	level := slog.LevelInfo
-	if c.common.verbose {
+	if c.verbose() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(newJSONHandler(c.stderr, level))
