@@ -10,6 +10,7 @@
 //	ebaytoken exchange CODE|URL       trade an authorization code for a refresh token
 //	ebaytoken serve                   the refresh daemon: health, metrics, alerts
 //	ebaytoken demo                    run the library against a fake eBay
+//	ebaytoken version                 the module version and VCS revision
 //
 // Configuration comes from flags, then the environment (EBAY_CLIENT_ID,
 // EBAY_CLIENT_SECRET, … or the original Django names), then an eBay SDK
@@ -104,6 +105,8 @@ func init() {
 			flags: serveFlags, reads: serveSettings, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
 			data: true, flags: demoFlags, run: cmdDemo},
+		{name: "version", summary: "print the module version and the VCS revision the command was built from",
+			data: true, noCommon: true, run: cmdVersion},
 	}
 }
 
