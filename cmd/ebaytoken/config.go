@@ -36,8 +36,10 @@ type settings struct {
 	FallbackToken          string
 	RuName                 string
 	RedisURL               string
+	RedisFrom              string // the flag or variable RedisURL came from
 	RedisSealKey           []byte
 	StoreFile              string
+	StoreFileFrom          string // the flag or variable StoreFile came from
 	NoStore                bool
 	RefreshBuffer          time.Duration // 0: the library's default
 	RefreshInterval        time.Duration // 0: only at the proactive point
@@ -232,24 +234,26 @@ func sdkSection(env string) string {
 //	  certid: …
 //	  devid: …
 //	  redirecturi: …   # the RuName
-func readSDKConfig(path, env string) (*sdkConfig, error) {
+//
+// from is the setting that named the file (--config or EBAY_CONFIG).
+func readSDKConfig(path, from, env string) (*sdkConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("--config: %v", err)
+		return nil, usagef("%s: %v", from, err)
 	}
 	var doc map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		// yaml's messages quote line numbers, not values.
-		return nil, usagef("--config %s: not an eBay SDK YAML file: %v", path, err)
+		return nil, usagef("%s %s: not an eBay SDK YAML file: %v", from, path, err)
 	}
 	section := sdkSection(env)
 	node, ok := doc[section]
 	if !ok {
-		return nil, usagef("--config %s: no %q section for the %s environment", path, section+":", env)
+		return nil, usagef("%s %s: no %q section for the %s environment", from, path, section+":", env)
 	}
 	var c sdkConfig
 	if err := node.Decode(&c); err != nil {
-		return nil, usagef("--config %s: section %s: %v", path, section, err)
+		return nil, usagef("%s %s: section %s: %v", from, path, section, err)
 	}
 	return &c, nil
 }
@@ -281,7 +285,7 @@ func loadSettings(c *commonFlags) (*settings, error) {
 	var file *sdkConfig
 	cfgPath := s.lookup(c, "config", c.config, nil, envConfig)
 	if cfgPath.from != "" {
-		f, err := readSDKConfig(cfgPath.v, s.Environment)
+		f, err := readSDKConfig(cfgPath.v, cfgPath.from, s.Environment)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +296,11 @@ func loadSettings(c *commonFlags) (*settings, error) {
 	s.ClientSecret = s.lookup(c, "", "", nil, envClientSecret, djangoClientSecret, djangoCertID).v
 	if c.reads.has(readsManager) {
 		s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
-		s.FallbackToken = s.lookup(c, "", "", nil, envFallback, djangoUserToken).v
+		fb := s.lookup(c, "", "", nil, envFallback, djangoUserToken)
+		if err := checkFallback(fb); err != nil {
+			return nil, err
+		}
+		s.FallbackToken = fb.v
 	}
 	if c.reads.has(readsRuName) {
 		s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
@@ -312,11 +320,12 @@ func loadSettings(c *commonFlags) (*settings, error) {
 	if !c.reads.has(readsScopes) {
 		// not read
 	} else if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
-		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
-		for _, sc := range s.Scopes {
-			if err := checkURL(sc); err != nil {
-				return nil, usagef("%s: %q is not an eBay scope URL", v.from, sc)
-			}
+		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' || r == '\r' })
+		if len(s.Scopes) == 0 {
+			return nil, usagef("%s: %q holds no scope: give one or more, e.g. %s, or unset it for the default", v.from, v.v, ebayauth.ScopeAPI)
+		}
+		if err := libraryCheck(ebayauth.Config{Scopes: s.Scopes}); err != nil {
+			return nil, usagef("%s: %s", v.from, libraryReason(err, "Scopes"))
 		}
 	}
 
@@ -341,12 +350,64 @@ func loadSettings(c *commonFlags) (*settings, error) {
 	if err := s.loadTimes(c); err != nil {
 		return nil, err
 	}
+	// Whatever else the library would refuse, it refuses here, before a
+	// subcommand starts.
+	if err := libraryCheck(s.config()); err != nil {
+		return nil, usagef("%s", libraryReason(err, ""))
+	}
 	return s, nil
 }
 
-// loadEndpoint applies the URL overrides. When only the API URL is given,
-// the token endpoint and consent page are taken to live on the same host,
-// as on a fake eBay (ebaytest) and as eBay's token endpoint does.
+// libraryCheck is ebayauth.Config.Check, the one judge of scopes, fallback
+// tokens and endpoints, on cfg with stand-in credentials where it has
+// none: so that a check of one field judges that field alone, and the
+// command can name the setting behind it.
+func libraryCheck(cfg ebayauth.Config) error {
+	if cfg.ClientID == "" {
+		cfg.ClientID = "client-id"
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = "client-secret"
+	}
+	return cfg.Check()
+}
+
+// libraryReason is the message of an error of Config.Check without its
+// prefix, "ebayauth: Config.<field>": the command names the setting.
+func libraryReason(err error, field string) string {
+	msg := strings.TrimPrefix(err.Error(), "ebayauth: ")
+	if field != "" {
+		msg = strings.TrimPrefix(msg, "Config."+field)
+	}
+	return strings.TrimLeft(msg, ": ")
+}
+
+// checkFallback refuses a fallback token the library refuses, naming the
+// variable it came from and the variable that takes an OAuth token. The
+// original Django EBAY_PRODUCTION_USER_TOKEN often held the Trading API's
+// Auth'n'Auth token, which eBay's REST APIs refuse.
+func checkFallback(fb value) error {
+	if fb.from == "" {
+		return nil
+	}
+	err := libraryCheck(ebayauth.Config{FallbackToken: fb.v})
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%s: the fallback token %s", fb.from, libraryReason(err, "FallbackToken"))
+	if fb.from != envFallback {
+		msg += fmt.Sprintf("; put an OAuth token in %s and unset %s", envFallback, fb.from)
+	}
+	return &usageError{msg}
+}
+
+// loadEndpoint applies the URL overrides. Custom endpoints are all or
+// nothing: the token endpoint, the REST APIs and the consent page (those
+// the subcommand uses) are either all the environment's on eBay or all
+// elsewhere, a fake eBay or a proxy. A mix would send one side's tokens to
+// the other: a fake's token to api.ebay.com, or eBay's token to a fake.
+// The API URL alone sets all three: the token endpoint and consent page
+// are taken to live on the same host, as on a fake eBay (ebaytest).
 func (s *settings) loadEndpoint(c *commonFlags) error {
 	var tokenURL, apiURL, authURL value
 	if c.reads.has(readsTokenURL) {
@@ -358,41 +419,111 @@ func (s *settings) loadEndpoint(c *commonFlags) error {
 	if c.reads.has(readsAuthURL) {
 		authURL = s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
 	}
-	for _, v := range []value{tokenURL, apiURL, authURL} {
-		if v.from == "" {
-			continue
-		}
-		if err := checkURL(v.v); err != nil {
-			return usagef("%s: %v", v.from, err)
+	def := s.Endpoint
+	if tokenURL.from != "" {
+		if err := libraryCheck(ebayauth.Config{Endpoint: ebayauth.Endpoint{TokenURL: tokenURL.v, APIURL: def.APIURL}}); err != nil {
+			return usagef("%s: %s", tokenURL.from, libraryReason(err, "Endpoint.TokenURL"))
 		}
 	}
 	if apiURL.from != "" {
-		base := strings.TrimSuffix(apiURL.v, "/")
-		s.Endpoint.APIURL = base
-		s.Endpoint.APIZURL = base
-		s.Endpoint.TokenURL = base + "/identity/v1/oauth2/token"
-		s.Endpoint.AuthURL = base + "/oauth2/authorize"
-		s.Custom = true
-	}
-	if tokenURL.from != "" {
-		s.Endpoint.TokenURL = tokenURL.v
-		s.Custom = true
+		if err := libraryCheck(ebayauth.Config{Endpoint: ebayauth.Endpoint{TokenURL: def.TokenURL, APIURL: apiURL.v}}); err != nil {
+			return usagef("%s: %s", apiURL.from, libraryReason(err, "Endpoint.APIURL"))
+		}
 	}
 	if authURL.from != "" {
-		s.Endpoint.AuthURL = authURL.v
-		s.Custom = true
+		// The library does not judge the consent page: it only builds a
+		// link to it.
+		if err := checkURL(authURL.v); err != nil {
+			return usagef("%s: %v", authURL.from, err)
+		}
 	}
+	e := def
+	if base := strings.TrimSuffix(apiURL.v, "/"); apiURL.from != "" && base != def.APIURL {
+		e = ebayauth.Endpoint{TokenURL: base + "/identity/v1/oauth2/token", AuthURL: base + "/oauth2/authorize", APIURL: base, APIZURL: base}
+	}
+	if tokenURL.from != "" {
+		e.TokenURL = tokenURL.v
+	}
+	if authURL.from != "" {
+		e.AuthURL = authURL.v
+	}
+	var custom, ebay []endpointPart
+	for _, p := range []endpointPart{
+		{"the token endpoint", e.TokenURL, def.TokenURL, tokenURL.from, c.reads.has(readsTokenURL)},
+		{"the REST APIs", e.APIURL, def.APIURL, apiURL.from, true},
+		{"the consent page", e.AuthURL, def.AuthURL, authURL.from, c.reads.has(readsAuthURL)},
+	} {
+		switch {
+		case !p.used:
+		case p.url != p.def:
+			custom = append(custom, p)
+		default:
+			ebay = append(ebay, p)
+		}
+	}
+	if len(custom) > 0 && len(ebay) > 0 {
+		return mixedEndpoints(custom, ebay, apiURL, tokenURL, authURL)
+	}
+	s.Endpoint, s.Custom = e, len(custom) > 0
 	return nil
+}
+
+// endpointPart is one of an environment's URLs, as the settings make it.
+type endpointPart struct {
+	what     string // "the token endpoint"
+	url, def string // the URL, and the environment's
+	from     string // the setting that set it; "" if it is derived or the default
+	used     bool   // by the subcommand
+}
+
+// mixedEndpoints is the error for custom and eBay's endpoints together.
+func mixedEndpoints(custom, ebay []endpointPart, apiURL, tokenURL, authURL value) error {
+	describe := func(ps []endpointPart, ebays bool) string {
+		var out []string
+		for _, p := range ps {
+			from := p.from
+			switch {
+			case from == "" && apiURL.from != "" && ebays:
+				from = "the default"
+			case from == "" && apiURL.from != "":
+				from = "from " + apiURL.from
+			case from == "":
+				from = "the default"
+			}
+			where := hostOf(p.url)
+			if ebays {
+				where = "eBay's " + p.url
+			}
+			out = append(out, fmt.Sprintf("%s at %s (%s)", p.what, where, from))
+		}
+		return strings.Join(out, " and ")
+	}
+	api := envAPIURL
+	var set []string
+	for _, v := range []value{tokenURL, authURL} {
+		if v.from != "" {
+			set = append(set, v.from)
+			if strings.HasPrefix(v.from, "--") {
+				api = "--api-url"
+			}
+		}
+	}
+	fix := "set " + api + " alone: the token endpoint and consent page derive from it"
+	if len(set) > 0 {
+		fix += "; unset " + strings.Join(set, " and ")
+	}
+	return usagef("custom and eBay's endpoints mixed: %s, but %s; what one issues would go to the other. Custom endpoints are all or nothing: %s",
+		describe(custom, false), describe(ebay, true), fix)
 }
 
 func (s *settings) loadStore(c *commonFlags) error {
 	s.NoStore = c.noStore
 	if v := s.lookup(c, "redis", c.redis, nil, envRedisURL); v.from != "" {
 		u, err := url.Parse(v.v)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			return usagef("%s: not a redis:// or rediss:// URL", v.from)
 		}
-		s.RedisURL = v.v
+		s.RedisURL, s.RedisFrom = v.v, v.from
 	}
 	if v := os.Getenv(envRedisSealKey); v != "" {
 		k, err := decodeKey(v)
@@ -402,7 +533,7 @@ func (s *settings) loadStore(c *commonFlags) error {
 		s.RedisSealKey = k
 	}
 	if v := s.lookup(c, "store-file", c.storeFile, nil, envTokenFile); v.from != "" {
-		s.StoreFile = v.v
+		s.StoreFile, s.StoreFileFrom = v.v, v.from
 	}
 	if s.NoStore && (c.given("redis") || c.given("store-file")) {
 		return usagef("--no-store: cannot be combined with --redis or --store-file")

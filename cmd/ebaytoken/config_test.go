@@ -64,10 +64,13 @@ func TestConfigFile(t *testing.T) {
 	}
 	t.Setenv(envClientID, "")
 
-	// The sandbox section with --env sandbox.
+	// The sandbox section with --env sandbox, on eBay's sandbox (the fake
+	// is no sandbox: custom endpoints are all or nothing).
+	t.Setenv(envAPIURL, "")
 	r = runCLI(t, "consent-url", "--env", "sandbox", "--auth-url", "https://auth.sandbox.ebay.com/oauth2/authorize")
 	r.want(t, 0)
-	if !strings.Contains(r.stdout, "client_id=SandboxApp-SBX-0000-1111") || !strings.Contains(r.stdout, "redirect_uri=Sandbox_RuName-SBX") {
+	if !strings.HasPrefix(r.stdout, "https://auth.sandbox.ebay.com/oauth2/authorize?") ||
+		!strings.Contains(r.stdout, "client_id=SandboxApp-SBX-0000-1111") || !strings.Contains(r.stdout, "redirect_uri=Sandbox_RuName-SBX") {
 		t.Errorf("sandbox consent URL:\n%s", r)
 	}
 	f.assertNoSecrets(t, r.stdout, r.stderr)
@@ -160,11 +163,18 @@ func TestLoadSettings(t *testing.T) {
 				t.Errorf("endpoint %+v", s.Endpoint)
 			}
 		}},
-		{"token url alone", map[string]string{envTokenURL: "https://proxy.example/token"}, nil, func(t *testing.T, s *settings) {
-			if s.Endpoint.TokenURL != "https://proxy.example/token" || s.Endpoint.APIURL != ebayauth.Production.APIURL {
-				t.Errorf("endpoint %+v", s.Endpoint)
-			}
-		}},
+		{"token url beside the api url", map[string]string{envTokenURL: "https://proxy.example/token", envAPIURL: "https://api-proxy.example"}, nil,
+			func(t *testing.T, s *settings) {
+				if s.Endpoint.TokenURL != "https://proxy.example/token" || s.Endpoint.APIURL != "https://api-proxy.example" || !s.Custom {
+					t.Errorf("endpoint %+v", s.Endpoint)
+				}
+			}},
+		{"eBay's own URLs are no override", map[string]string{envTokenURL: ebayauth.Production.TokenURL, envAPIURL: ebayauth.Production.APIURL + "/"}, nil,
+			func(t *testing.T, s *settings) {
+				if s.Endpoint != ebayauth.Production || s.Custom {
+					t.Errorf("endpoint %+v, custom %v", s.Endpoint, s.Custom)
+				}
+			}},
 		{"durations", map[string]string{envRefreshBuffer: "90m", envRefreshInterval: "3600", envValidateInterval: "30m", envRefreshEnabled: "False"}, nil,
 			func(t *testing.T, s *settings) {
 				if s.RefreshBuffer != 90*time.Minute || s.RefreshInterval != time.Hour || s.ValidationInterval != 30*time.Minute || s.RefreshEnabled {

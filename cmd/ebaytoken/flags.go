@@ -1,8 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
+	"strconv"
+	"syscall"
 )
 
 // settingSet says which settings a subcommand reads. Their flags are
@@ -71,4 +76,29 @@ func parseGlobal(args []string) (globalFlags, []string, error) {
 // verbose reports whether -v was given, before or after the subcommand.
 func (c *call) verbose() bool {
 	return c.global.verbose || (c.common != nil && c.common.verbose)
+}
+
+// checkListen judges a listen address, host:port with a numeric port, so
+// that a mistyped one is a usage error rather than a failure to listen.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:8080)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: the port is not a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// listenError is err, from net.Listen on addr named by from, as a usage
+// error if the address is at fault (a host that does not resolve, an
+// address not of this machine), else as a failure.
+func listenError(from, addr string, err error) error {
+	var dnsErr *net.DNSError
+	var addrErr *net.AddrError
+	if errors.As(err, &dnsErr) || errors.As(err, &addrErr) || errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return usagef("%s %s: %v", from, addr, err)
+	}
+	return &exitError{code: exitFailure, msg: fmt.Sprintf("%s %s: %v", from, addr, err)}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,50 +88,121 @@ func TestMissingCredentials(t *testing.T) {
 }
 
 func TestBadSettings(t *testing.T) {
+	const legacy = "AgAAAA**AQAAAA**aAAAAA**legacy+auth+n+auth+token=="
 	tests := []struct {
 		name    string
 		env     map[string]string
 		args    []string
 		mention string
+		// not: what the message must not say (another setting's name).
+		not []string
 	}{
-		{"negative buffer", map[string]string{envRefreshBuffer: "-5m"}, nil, envRefreshBuffer},
-		{"negative buffer flag", nil, []string{"--refresh-buffer", "-1h"}, "--refresh-buffer"},
-		{"negative Django buffer", map[string]string{djangoBufferHours: "-1"}, nil, djangoBufferHours},
-		{"buffer not a number", map[string]string{djangoBufferHours: "soon"}, nil, djangoBufferHours},
-		{"buffer not a duration", map[string]string{envRefreshBuffer: "an hour"}, nil, envRefreshBuffer},
-		{"unknown environment", map[string]string{envEnvironment: "staging"}, nil, envEnvironment},
-		{"unknown environment flag", nil, []string{"--env", "qa"}, "--env"},
-		{"malformed token URL", map[string]string{envTokenURL: "://nope"}, nil, envTokenURL},
-		{"relative API URL", map[string]string{envAPIURL: "api.ebay.com"}, nil, envAPIURL},
-		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url"},
-		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL},
-		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey},
+		{"negative buffer", map[string]string{envRefreshBuffer: "-5m"}, nil, envRefreshBuffer, nil},
+		{"negative buffer flag", nil, []string{"--refresh-buffer", "-1h"}, "--refresh-buffer", nil},
+		{"negative Django buffer", map[string]string{djangoBufferHours: "-1"}, nil, djangoBufferHours, nil},
+		{"buffer not a number", map[string]string{djangoBufferHours: "soon"}, nil, djangoBufferHours, nil},
+		{"buffer not a duration", map[string]string{envRefreshBuffer: "an hour"}, nil, envRefreshBuffer, nil},
+		{"unknown environment", map[string]string{envEnvironment: "staging"}, nil, envEnvironment, nil},
+		{"unknown environment flag", nil, []string{"--env", "qa"}, "--env", nil},
+		{"malformed token URL", map[string]string{envTokenURL: "://nope", envAPIURL: "http://127.0.0.1:1"}, nil, envTokenURL, nil},
+		{"relative API URL", map[string]string{envAPIURL: "api.ebay.com"}, nil, envAPIURL, nil},
+		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url", nil},
+		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL, nil},
+		{"bad redis database flag", nil, []string{"--redis", "redis://127.0.0.1:6379/notadb"}, "--redis", []string{envRedisURL}},
+		{"bad redis database", map[string]string{envRedisURL: "redis://127.0.0.1:6379/notadb"}, nil, envRedisURL, []string{"--redis"}},
+		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey, nil},
 		// serve's schedule: only serve reads it.
-		{"negative interval", map[string]string{envValidateInterval: "-30"}, []string{"serve"}, envValidateInterval},
-		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, []string{"serve"}, envRefreshInterval},
-		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, []string{"serve"}, envRefreshEnabled},
-		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout},
-		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes},
-		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp},
-		{"missing config file", nil, []string{"--config", "/nonexistent/ebay.yaml"}, "--config"},
-		{"no-store and redis", nil, []string{"--no-store", "--redis", "redis://127.0.0.1:1"}, "--no-store"},
+		{"negative interval", map[string]string{envValidateInterval: "-30"}, []string{"serve"}, envValidateInterval, nil},
+		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, []string{"serve"}, envRefreshInterval, nil},
+		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, []string{"serve"}, envRefreshEnabled, nil},
+		{"bad listen address", nil, []string{"serve", "--listen", "not-an-addr"}, "--listen", []string{envListen}},
+		{"bad listen port", map[string]string{envListen: "127.0.0.1:http-ish"}, []string{"serve"}, envListen, []string{"--listen"}},
+		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout, nil},
+		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes, nil},
+		{"scopes all separators", map[string]string{envScopes: ",,,"}, nil, envScopes, nil},
+		{"scope over http", map[string]string{envScopes: "http://api.ebay.com/oauth/api_scope"}, nil, envScopes, nil},
+		{"scope flag over http", nil, []string{"--scopes", "http://api.ebay.com/oauth/api_scope"}, "--scopes", []string{envScopes}},
+		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp, nil},
+		{"missing config file", nil, []string{"--config", "/nonexistent/ebay.yaml"}, "--config", []string{envConfig}},
+		{"missing config file from the environment", map[string]string{envConfig: "/nonexistent/ebay.yaml"}, nil, envConfig, []string{"--config"}},
+		{"no-store and redis", nil, []string{"--no-store", "--redis", "redis://127.0.0.1:1"}, "--no-store", nil},
+		{"legacy fallback, Django name", map[string]string{djangoUserToken: legacy}, nil, djangoUserToken, []string{"Config."}},
+		{"legacy fallback", map[string]string{envFallback: legacy}, nil, envFallback, []string{djangoUserToken, "Config."}},
+		{"fallback with a space", map[string]string{envFallback: "v^1.1#two words"}, nil, envFallback, []string{"Config."}},
+		{"token URL alone", map[string]string{envTokenURL: "http://127.0.0.1:1/identity/v1/oauth2/token"}, nil, envTokenURL, nil},
+		{"token URL flag alone", nil, []string{"--token-url", "http://127.0.0.1:1/identity/v1/oauth2/token"}, "--token-url", []string{envTokenURL}},
+		{"eBay token URL with a custom API", map[string]string{envAPIURL: "http://127.0.0.1:1", envTokenURL: ebayauth.Production.TokenURL}, nil, envTokenURL, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
+			t.Setenv(envAPIURL, "") // the fake's URL, unless the case sets one
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
 			args := append([]string{"status"}, tt.args...)
 			if len(tt.args) > 0 && tt.args[0] == "serve" {
-				args = append(tt.args, "--listen", "127.0.0.1:0")
+				args = tt.args
+				if !slices.Contains(args, "--listen") && tt.env[envListen] == "" {
+					args = append(args, "--listen", "127.0.0.1:0") // should it start after all
+				}
 			}
 			r := runCLI(t, args...).want(t, 2)
 			if !strings.Contains(r.stderr, tt.mention) {
 				t.Errorf("the error does not name %s:\n%s", tt.mention, r)
 			}
+			for _, n := range tt.not {
+				if strings.Contains(r.stderr, n) {
+					t.Errorf("the error names %s, which the case does not use:\n%s", n, r)
+				}
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("a usage error should be one line:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "AgAAAA**") || strings.Contains(r.stderr, "two words") {
+				t.Errorf("the error shows the fallback token:\n%s", r.stderr)
+			}
 			if n := f.TotalTokenRequests(); n != 0 {
 				t.Errorf("a bad configuration made %d token requests", n)
+			}
+		})
+	}
+}
+
+// TestLegacyFallbackMessage: the message names the variable set and the
+// token eBay wants instead.
+func TestLegacyFallbackMessage(t *testing.T) {
+	newFake(t)
+	t.Setenv(djangoUserToken, "AgAAAA**AQAAAA**aAAAAA**legacy==")
+	r := runCLI(t, "token").want(t, 2)
+	for _, want := range []string{djangoUserToken, "Auth'n'Auth", "OAuth", "v^1.1#", envFallback} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// TestScopesAgreeWithLibrary: the command accepts a scope setting exactly
+// when ebayauth.Config.Check accepts its scopes.
+func TestScopesAgreeWithLibrary(t *testing.T) {
+	for _, v := range []string{
+		ebayauth.ScopeAPI,
+		ebayauth.ScopeAPI + " " + ebayauth.ScopeAPI + "/sell.inventory",
+		ebayauth.ScopeAPI + ",\n" + ebayauth.ScopeAPI + "/sell.account",
+		"http://api.ebay.com/oauth/api_scope",
+		"https://",
+		"api_scope",
+		"ftp://api.ebay.com/oauth/api_scope",
+		"https://api.ebay.com/oauth/api_scope%zz",
+	} {
+		t.Run(v, func(t *testing.T) {
+			newFake(t)
+			t.Setenv(envScopes, v)
+			scopes := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' })
+			libErr := ebayauth.Config{ClientID: "id", ClientSecret: "secret", Scopes: scopes}.Check()
+			r := runCLI(t, "consent-url", "--runame", "R")
+			if got, want := r.code == exitUsage, libErr != nil; got != want {
+				t.Errorf("command refuses: %v; library refuses: %v (%v)\n%s", got, want, libErr, r)
 			}
 		})
 	}

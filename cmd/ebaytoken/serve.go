@@ -123,8 +123,15 @@ func cmdServe(ctx context.Context, c *call) error {
 		log.Warn("ebaytoken: " + n)
 	}
 	o := c.serve
+	listenFrom := "--listen"
 	if o.listen == "" {
-		o.listen = firstNonEmpty(os.Getenv(envListen), "127.0.0.1:8080")
+		o.listen, listenFrom = os.Getenv(envListen), envListen
+	}
+	if o.listen == "" {
+		o.listen, listenFrom = "127.0.0.1:8080", "the default listen address"
+	}
+	if err := checkListen(o.listen); err != nil {
+		return usagef("%s: %v", listenFrom, err)
 	}
 	if len(o.webhooks) == 0 {
 		o.webhooks = strings.FieldsFunc(os.Getenv(envWebhook), func(r rune) bool { return r == ' ' || r == ',' })
@@ -189,7 +196,7 @@ func cmdServe(ctx context.Context, c *call) error {
 	if err != nil {
 		ss.Close()
 		closeNotifier()
-		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
+		return listenError(listenFrom, o.listen, err)
 	}
 	srv := newHTTPServer(serveMux(ss, reg, notifier), log, o.limits)
 	log.Info("ebaytoken: serving",

@@ -479,7 +479,7 @@ func TestServeErrors(t *testing.T) {
 	}{
 		{"bad webhook", []string{"--webhook", "not a url"}, 2, "--webhook"},
 		{"secret file without webhook", []string{"--webhook-secret-file", "/nonexistent"}, 2, "--webhook-secret-file: no --webhook to sign for"},
-		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 1, "--listen"},
+		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 2, "--listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
