@@ -251,12 +251,40 @@ func readSDKConfig(path, from, env string) (*sdkConfig, error) {
 	if !ok {
 		return nil, usagef("%s %s: no %q section for the %s environment", from, path, section+":", env)
 	}
+	var keys map[string]yaml.Node
+	if err := node.Decode(&keys); err != nil {
+		return nil, usagef("%s %s: section %s: %v", from, path, section, err)
+	}
+	var unknown []string
+	for k := range keys {
+		if !slices.Contains(sdkKeys, k) && !slices.Contains(otherSDKKeys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		noun := "key"
+		if len(unknown) > 1 {
+			noun = "keys"
+		}
+		return nil, usagef("%s %s: section %s: unknown %s %s (an eBay SDK config has %s)",
+			from, path, section, noun, strings.Join(unknown, ", "), strings.Join(sdkKeys, ", "))
+	}
 	var c sdkConfig
 	if err := node.Decode(&c); err != nil {
 		return nil, usagef("%s %s: section %s: %v", from, path, section, err)
 	}
 	return &c, nil
 }
+
+// sdkKeys are the keys of an environment's section that the command
+// reads, as eBay's OAuth client SDKs write them.
+var sdkKeys = []string{"appid", "certid", "devid", "redirecturi"}
+
+// otherSDKKeys are keys the same sections hold in the config files of
+// eBay's older SDKs (the Trading API's ebay.yaml): not mistakes, and not
+// read. Its token is an Auth'n'Auth token, no fallback for the REST APIs.
+var otherSDKKeys = []string{"compatability", "compatibility", "siteid", "token", "version", "domain", "uri", "https", "timeout", "warnings"}
 
 // loadSettings resolves the configuration: flags over environment over the
 // --config file. It checks every value it reads and returns a *usageError

@@ -82,6 +82,43 @@ func TestConfigFile(t *testing.T) {
 			t.Errorf("stderr:\n%s", r)
 		}
 	})
+	t.Run("unknown keys", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, yaml string
+			from       []string // how the file is named: a flag, or the environment
+			want       []string // in the message
+		}{
+			{"misspelt", "api.ebay.com:\n  app_id: a\n  certid: b\n", []string{"--config"}, []string{"app_id", "appid"}},
+			{"several", "api.ebay.com:\n  appid: a\n  cert_id: b\n  redirect_uri: c\n", []string{envConfig}, []string{"cert_id, redirect_uri", "certid"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Setenv(envConfig, "")
+				path := writeFile(t, "ebay.yaml", tc.yaml)
+				args := []string{"status"}
+				if tc.from[0] == envConfig {
+					t.Setenv(envConfig, path)
+				} else {
+					args = append(args, "--config", path)
+				}
+				r := runCLI(t, args...).want(t, 2)
+				for _, want := range append(tc.want, path, tc.from[0], "api.ebay.com") {
+					if !strings.Contains(r.stderr, want) {
+						t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+					}
+				}
+			})
+		}
+	})
+	t.Run("keys of eBay's other SDKs", func(t *testing.T) {
+		// The Trading SDK's ebay.yaml has more keys, and sections for other
+		// APIs: they are not mistakes.
+		path := writeFile(t, "ebay.yaml", "name: ebay_api_config\napi.ebay.com:\n  compatability: 719\n  siteid: 0\n  appid: "+
+			ebaytest.ClientID+"\n  certid: "+ebaytest.ClientSecret+"\n  devid: d\n  token: AgAAAA**not-used**\n"+
+			"svcs.ebay.com:\n  appid: x\n  version: 1.0.0\n")
+		t.Setenv(envConfig, "")
+		t.Setenv(envAPIURL, f.URL)
+		runCLI(t, "status", "--config", path).want(t, 0)
+	})
 	t.Run("not YAML", func(t *testing.T) {
 		bad := writeFile(t, "bad.yaml", "api.ebay.com: [unclosed\n")
 		r := runCLI(t, "status", "--config", bad).want(t, 2)
