@@ -22,11 +22,11 @@ func cmdStatus(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	serr := ss.m.Sync(ctx)
-	d := ss.status("store")
-	if serr != nil {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %v", d.Store, serr))
+	if err := ss.m.Sync(ctx); err != nil {
+		ss.store.failed(err)
 	}
+	d := ss.status("store")
+	ss.storeWarnings(d)
 	if err := c.output(d, func(w io.Writer) { printStatus(w, d) }); err != nil {
 		return err
 	}

@@ -34,6 +34,10 @@ type session struct {
 	c          *call
 	m          *ebayauth.Manager
 	closeStore func()
+	// store collects the store's troubles; Close shows them on stderr
+	// unless storeShown (status shows them in its output, serve logs them).
+	store      *storeWatch
+	storeShown bool
 }
 
 // open builds the Manager of the settings, over their store. hooks get the
@@ -42,29 +46,44 @@ func (c *call) open(hooks ...func(ebayauth.Event)) (*session, error) {
 	if err := c.s.needCredentials(); err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(c.s, c.log)
+	watch := &storeWatch{}
+	store, closeStore, err := openStore(c.s, watch.logger(c.log.Handler()))
 	if err != nil {
 		return nil, err
 	}
 	cfg := c.s.config()
 	cfg.Store = store
 	cfg.Logger = c.log
-	if len(hooks) > 0 {
-		cfg.OnEvent = ebayauth.TeeEvents(hooks...)
-	}
+	cfg.OnEvent = ebayauth.TeeEvents(append([]func(ebayauth.Event){watch.observe}, hooks...)...)
 	m, err := ebayauth.New(cfg)
 	if err != nil {
 		closeStore()
 		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
 	}
-	return &session{c: c, m: m, closeStore: closeStore}, nil
+	return &session{c: c, m: m, closeStore: closeStore, store: watch, storeShown: c.cmd.name == "serve"}, nil
 }
 
 // Close stops the Manager (which finishes its writes to the store) and
-// closes the store.
+// closes the store; then it warns of the store's troubles, if any.
 func (ss *session) Close() {
 	ss.m.Close()
 	ss.closeStore()
+	if ss.storeShown {
+		return
+	}
+	for _, cause := range ss.store.causes() {
+		ss.c.notef("warning: token store %s: %s", ss.m.Status().Store, cause)
+	}
+}
+
+// storeWarnings adds the store's troubles to d, a status of the store:
+// warnings naming it and the cause, and the store unhealthy.
+func (ss *session) storeWarnings(d *statusDoc) {
+	ss.storeShown = true
+	for _, cause := range ss.store.causes() {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %s", d.Store, cause))
+		d.StoreHealthy = false
+	}
 }
 
 // status is the Manager's status as seen by source ("store" or "process").
