@@ -166,6 +166,10 @@ func cmdValidate(ctx context.Context, c *call) error {
 	verr := ss.m.Validate(ctx)
 	d := ss.status("process")
 	r := validateResult{Valid: verr == nil, Fingerprint: d.Fingerprint, Fallback: d.State == ebayauth.StateFallback}
+	if r.Fallback {
+		// Status fingerprints the Manager's own token, which it has none of.
+		r.Fingerprint = (&ebayauth.Token{AccessToken: c.s.FallbackToken}).Fingerprint()
+	}
 	var ae *ebayauth.APIError
 	switch {
 	case verr == nil:

@@ -456,6 +456,31 @@ func TestValidate(t *testing.T) {
 			t.Errorf("validate without a token:\n%s", r)
 		}
 	})
+	t.Run("fallback", func(t *testing.T) {
+		// No token can be minted: validate checks the static fallback
+		// token, which eBay (here the fake, which never issued it) refuses.
+		f := newFake(t)
+		fallback := f.secret("v^1.1#fallback+token/==")
+		t.Setenv(envFallback, fallback)
+		f.FailNext(-1, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+		r := runCLI(t, "validate").want(t, 1)
+		want := "invalid: eBay answered the static fallback token " + fingerprint(fallback) + " with HTTP 401\n"
+		if !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("got %q; want it to start %q", r.stdout, want)
+		}
+		if first, _, _ := strings.Cut(r.stdout, "\n"); strings.Contains(first, "  ") {
+			t.Errorf("double space in %q", first)
+		}
+		r = runCLI(t, "validate", "--json").want(t, 1)
+		var vr validateResult
+		if err := json.Unmarshal([]byte(r.stdout), &vr); err != nil {
+			t.Fatal(err)
+		}
+		if !vr.Fallback || vr.Fingerprint != fingerprint(fallback) || vr.StatusCode != http.StatusUnauthorized {
+			t.Errorf("validate --json: %+v; want the fallback's fingerprint and HTTP 401", vr)
+		}
+		f.assertNoSecrets(t, r.stdout, r.stderr)
+	})
 }
 
 func TestConsentAndExchange(t *testing.T) {
