@@ -777,10 +777,11 @@ func (s *settings) refreshEvery() time.Duration {
 	return s.RefreshInterval
 }
 
-// environmentName says which eBay the settings point at.
+// environmentName says which eBay the settings point at, as the library's
+// Status.Environment does, with the host of a custom token endpoint.
 func (s *settings) environmentName() string {
 	if s.Custom {
-		return s.Environment + " (custom endpoint " + hostOf(s.Endpoint.TokenURL) + ")"
+		return "custom (" + hostOf(s.Endpoint.TokenURL) + ")"
 	}
 	return s.Environment
 }

@@ -464,7 +464,7 @@ func demoLive(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	fmt.Fprintf(c.stderr, "ebaytoken demo --live: %d Browse searches against %s (%s)\n", c.demo.requests, c.s.Endpoint.APIURL, c.s.environmentName())
+	fmt.Fprintf(c.stderr, "ebaytoken demo --live: %s against %s (%s)\n", plural(c.demo.requests, "Browse search"), c.s.Endpoint.APIURL, ss.m.Status().Environment)
 	start := time.Now()
 	client := ss.m.Client()
 	u := strings.TrimSuffix(c.s.Endpoint.APIURL, "/") + "/buy/browse/v1/item_summary/search?limit=1&q="

@@ -264,7 +264,7 @@ func TestRefreshAndStatus(t *testing.T) {
 	}
 	r = runCLI(t, "status").want(t, 0)
 	outputs = append(outputs, r.stdout, r.stderr)
-	for _, want := range []string{"fresh (healthy)", "application", "production (", "scopes:", "last refresh:", "stored in:", "file:"} {
+	for _, want := range []string{"fresh (healthy)", "application", "custom (", "scopes:", "last refresh:", "stored in:", "file:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status text lacks %q:\n%s", want, r.stdout)
 		}
@@ -480,6 +480,53 @@ func TestValidate(t *testing.T) {
 			t.Errorf("validate --json: %+v; want the fallback's fingerprint and HTTP 401", vr)
 		}
 		f.assertNoSecrets(t, r.stdout, r.stderr)
+	})
+}
+
+// TestEnvironmentAgrees: status, status --json and serve's /status name
+// the environment as the library does: "custom" for a fake eBay.
+func TestEnvironmentAgrees(t *testing.T) {
+	f := newFake(t)
+	m, err := ebayauth.New(ebayauth.Config{ClientID: ebaytest.ClientID, ClientSecret: ebaytest.ClientSecret,
+		Endpoint: f.Endpoint(), Store: ebayauth.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := m.Status().Environment
+	m.Close()
+	if lib != "custom" {
+		t.Fatalf("the library says %q", lib)
+	}
+	runCLI(t, "refresh").want(t, 0)
+	if d := statusJSON(t, 0); d.Environment != lib || d.Endpoint != strings.TrimPrefix(f.URL, "http://") {
+		t.Errorf("status --json: environment %q, endpoint %q; want %q, the fake's host", d.Environment, d.Endpoint, lib)
+	}
+	r := runCLI(t, "status").want(t, 0)
+	if want := "environment:    custom (" + strings.TrimPrefix(f.URL, "http://") + ")\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.stdout)
+	}
+	s := startServe(t)
+	_, body := s.get(t, "/status")
+	var d statusDoc
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Environment != lib {
+		t.Errorf("/status environment %q; want %q", d.Environment, lib)
+	}
+	for _, rec := range s.logs(t) {
+		if rec["msg"] == "ebaytoken: serving" && rec["environment"] != "custom ("+strings.TrimPrefix(f.URL, "http://")+")" {
+			t.Errorf("serve's start line: environment %v", rec["environment"])
+		}
+	}
+	t.Run("eBay's", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv(envClientID, ebaytest.ClientID)
+		t.Setenv(envClientSecret, ebaytest.ClientSecret)
+		t.Setenv(envEnvironment, "sandbox")
+		if d := statusJSON(t, 1, "--no-store"); d.Environment != "sandbox" || d.Endpoint != "" {
+			t.Errorf("environment %q, endpoint %q; want sandbox and none", d.Environment, d.Endpoint)
+		}
 	})
 }
 

@@ -95,8 +95,7 @@ func (ss *session) status(source string) *statusDoc {
 
 // finish adds the warnings every status document carries.
 func (ss *session) finish(d *statusDoc) {
-	d.Environment = ss.c.s.Environment
-	if ss.c.s.Custom {
+	if ss.c.s.Custom { // d.Environment says "custom", as the library does
 		d.Endpoint = hostOf(ss.c.s.Endpoint.TokenURL)
 	}
 	if d.RefreshTokenExpiring {
@@ -152,7 +151,7 @@ func printStatus(w io.Writer, d *statusDoc) {
 	}
 	row("kind", "%s", d.Kind)
 	if d.Endpoint != "" {
-		row("environment", "%s (custom endpoint %s)", d.Environment, d.Endpoint)
+		row("environment", "%s (%s)", d.Environment, d.Endpoint)
 	} else {
 		row("environment", "%s", d.Environment)
 	}
