@@ -31,7 +31,8 @@ var subcommandFlags = map[string][]string{
 	// demo --live talks to the configured eBay: it reads what a Manager reads.
 	"demo": append([]string{"json", "quick", "workers", "rotations", "lifetime", "refresh-before", "live", "requests"},
 		managerFlags...),
-	"version": {"json"},
+	"fake-ebay": {"listen", "token-lifetime"},
+	"version":   {"json"},
 }
 
 var helpFlag = regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)

@@ -10,6 +10,7 @@
 //	ebaytoken exchange CODE|URL       trade an authorization code for a refresh token
 //	ebaytoken serve                   the refresh daemon: health, metrics, alerts
 //	ebaytoken demo                    run the library against a fake eBay
+//	ebaytoken fake-ebay               a fake eBay for the other subcommands to try offline
 //	ebaytoken version                 the module version and VCS revision
 //
 // Configuration comes from flags, then the environment (EBAY_CLIENT_ID,
@@ -67,6 +68,7 @@ type command struct {
 	name    string
 	args    string // positional arguments, for the usage line
 	summary string
+	details string // help's text after the flags, if any
 	// data: the output is data, so the subcommand takes --json.
 	data bool
 	// minArgs and maxArgs bound the positional arguments.
@@ -105,6 +107,8 @@ func init() {
 			flags: serveFlags, reads: serveSettings, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
 			data: true, flags: demoFlags, run: cmdDemo},
+		{name: "fake-ebay", summary: "run a fake eBay on loopback and print the settings that point the other subcommands at it",
+			details: fakeDetails, noCommon: true, flags: fakeFlags, run: cmdFakeEBay},
 		{name: "version", summary: "print the module version and the VCS revision the command was built from",
 			data: true, noCommon: true, run: cmdVersion},
 	}
@@ -137,6 +141,7 @@ type call struct {
 	promptLogin bool
 	serve       serveOptions
 	demo        demoOptions
+	fake        fakeOptions
 }
 
 // exitError ends the command with code, after msg if not empty.
@@ -301,6 +306,9 @@ func newFlagSet(cmd *command, c *call) (*flag.FlagSet, *commonFlags) {
 		}
 		fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", line, cmd.summary)
 		printFlags(fs)
+		if cmd.details != "" {
+			fmt.Fprintf(w, "\n%s", cmd.details)
+		}
 	}
 	return fs, common
 }
