@@ -763,7 +763,7 @@ func (s *settings) config() ebayauth.Config {
 		RuName:             s.RuName,
 		FallbackToken:      s.FallbackToken,
 		RefreshBefore:      s.RefreshBuffer,
-		RefreshEvery:       s.RefreshInterval,
+		RefreshEvery:       s.refreshEvery(),
 		ValidateEvery:      s.ValidationInterval,
 	}
 }

@@ -217,7 +217,16 @@ func TestLoadSettings(t *testing.T) {
 				if s.RefreshBuffer != 90*time.Minute || s.RefreshInterval != time.Hour || s.ValidationInterval != 30*time.Minute || s.RefreshEnabled {
 					t.Errorf("%+v", s)
 				}
+				// Scheduled refresh off: Manager.Run only validates.
+				if got := s.config().RefreshEvery; got >= 0 {
+					t.Errorf("Config.RefreshEvery = %v with %s=False; want negative", got, envRefreshEnabled)
+				}
 			}},
+		{"refresh interval", map[string]string{envRefreshInterval: "90"}, nil, func(t *testing.T, s *settings) {
+			if got := s.config().RefreshEvery; got != 90*time.Second {
+				t.Errorf("Config.RefreshEvery = %v; want 1m30s", got)
+			}
+		}},
 		{"Django hours", map[string]string{djangoBufferHours: "2"}, nil, func(t *testing.T, s *settings) {
 			if s.RefreshBuffer != 2*time.Hour {
 				t.Errorf("buffer %v", s.RefreshBuffer)
