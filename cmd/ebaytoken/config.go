@@ -80,13 +80,13 @@ func addCommon(fs *flag.FlagSet, reads settingSet) *commonFlags {
 		fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
 	}
 	if reads.has(readsTokenURL) {
-		fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override (EBAY_TOKEN_URL)")
+		fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override; needs --api-url too (EBAY_TOKEN_URL)")
 	}
 	if reads.has(readsTokenURL | readsAuthURL) {
 		fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override, e.g. a fake eBay; the token and consent URLs derive from it (EBAY_API_URL)")
 	}
 	if reads.has(readsAuthURL) {
-		fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
+		fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override; needs --api-url too (EBAY_AUTH_URL)")
 	}
 	if reads.has(readsStore) {
 		fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")

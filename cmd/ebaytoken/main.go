@@ -406,7 +406,8 @@ Django names work too, and where two names disagree a note says which won):
 	tw.Flush()
 	fmt.Fprint(w, `
 Secrets have no flag (flags show in ps and shell history). Tokens and secrets
-are printed only by 'token' and 'exchange'; elsewhere a fingerprint stands in.
+are printed only by 'token' and 'exchange' (and 'fake-ebay', the fake's own);
+elsewhere a fingerprint stands in.
 
 exit status: 0 success, 1 failure (status: unhealthy), 2 usage or configuration error.
 `)
@@ -421,9 +422,9 @@ func envTable() [][4]string {
 		{"refresh token expiry", "--refresh-token-expiry", envRefreshTokenExp, "-"},
 		{"scopes", "--scopes", envScopes, "-"},
 		{"environment", "--env", envEnvironment, "-"},
-		{"token endpoint override", "--token-url", envTokenURL, "-"},
-		{"REST API base override", "--api-url", envAPIURL, "-"},
-		{"consent page override", "--auth-url", envAuthURL, "-"},
+		{"REST API base (token and consent URLs derive)", "--api-url", envAPIURL, "-"},
+		{"token endpoint (needs --api-url too)", "--token-url", envTokenURL, "-"},
+		{"consent page (needs --api-url too)", "--auth-url", envAuthURL, "-"},
 		{"fallback token", "-", envFallback, djangoUserToken},
 		{"RuName", "--runame", envRuName, "-"},
 		{"Redis store", "--redis", envRedisURL, "-"},
