@@ -19,22 +19,31 @@
 //
 // The metrics, all prefixed "ebayauth_":
 //
-//	refreshes_total{result="success|failure|store"}  counter: refreshed, refresh_failed, token_from_store events
-//	refresh_duration_seconds                         histogram: duration of refreshes, successful or not
-//	retries_401_total                                counter: requests retried after a 401
-//	validations_total{result="valid|invalid"}        counter: Validate outcomes
-//	invalid_grant_total                              counter: refresh tokens refused by eBay
-//	mints_today                                      gauge: tokens minted this UTC day (eBay caps mints a day)
-//	daily_mint_limit                                 gauge: the cap, WithDailyMintLimit
+//	refreshes_total{result="success|failure"}  counter: refreshed and refresh_failed events
+//	refresh_duration_seconds                   histogram: duration of refreshes, successful or not
+//	store_hits_total                           counter: tokens another process minted, taken from the store
+//	                                           (token_from_store events; a store hit is not a refresh)
+//	retries_401_total                          counter: requests retried after a 401
+//	validations_total{result="valid|invalid"}  counter: Validate outcomes
+//	invalid_grant_total                        counter: refresh tokens refused by eBay
+//	mints_today                                gauge: tokens minted this UTC day (eBay caps mints a day)
+//	daily_mint_limit                           gauge: the cap, WithDailyMintLimit
 //
 // and, only once SetStatus has been called, read from the Status:
 //
-//	token_state{state="fresh|stale|expired|fallback|none"}  1 for the current state, 0 for the others
-//	token_expiry_timestamp_seconds                          expiry of the current token; 0 if none
-//	refresh_token_expiry_timestamp_seconds                  expiry of the refresh token; 0 if unknown
-//	fallback_in_use                                         1 while the static fallback token is served
-//	store_healthy                                           1 while the Store works
-//	healthy                                                 1 while a valid token (or the fallback) can be served
+//	token_state{state="fresh|stale|expired|rejected|fallback|none|needs_consent"}
+//	                                         gauge: 1 for the current state, 0 for the others
+//	token_expiry_timestamp_seconds           gauge: expiry of the current token; 0 if none
+//	refresh_token_expiry_timestamp_seconds   gauge: expiry of the refresh token; 0 if unknown
+//	fallback_in_use                          gauge: 1 while the static fallback token is served
+//	fallback_uses_total                      counter: times the fallback token was served (Counters.FallbackUses)
+//	store_healthy                            gauge: 1 while the Store works
+//	store_errors_total                       counter: failed Store operations (Counters.StoreErrors)
+//	healthy                                  gauge: 1 while a valid token (or the fallback) can be served
+//
+// The two counters read from the Status count since the Manager was made,
+// as its Counters do: they start again from 0 with a new Manager, which
+// Prometheus's rate() and increase() take for a counter reset.
 //
 // No metric carries a token or a fingerprint.
 package ebayprom
@@ -57,7 +66,8 @@ const DefaultDailyMintLimit = 1000
 
 // states are the values of the token_state metric's label, in output order.
 var states = []ebayauth.State{
-	ebayauth.StateFresh, ebayauth.StateStale, ebayauth.StateExpired, ebayauth.StateFallback, ebayauth.StateNone,
+	ebayauth.StateFresh, ebayauth.StateStale, ebayauth.StateExpired, ebayauth.StateRejected, ebayauth.StateFallback,
+	ebayauth.StateNone, ebayauth.StateNeedsConsent,
 }
 
 // Collector is a prometheus.Collector of the metrics of one Manager. Make
@@ -71,6 +81,7 @@ type Collector struct {
 
 	refreshes    *prometheus.CounterVec
 	duration     prometheus.Histogram
+	storeHits    prometheus.Counter
 	retries401   prometheus.Counter
 	validations  *prometheus.CounterVec
 	invalidGrant prometheus.Counter
@@ -79,8 +90,9 @@ type Collector struct {
 	day   int64      // UTC day number (days since 1970-01-01) of mints
 	mints int64
 
-	mintsDesc, limitDesc, stateDesc, expiryDesc, rtExpiryDesc *prometheus.Desc
-	fallbackDesc, storeDesc, healthyDesc                      *prometheus.Desc
+	mintsDesc, limitDesc, stateDesc, expiryDesc, rtExpiryDesc  *prometheus.Desc
+	fallbackDesc, fallbackUsesDesc, storeDesc, storeErrorsDesc *prometheus.Desc
+	healthyDesc                                                *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -131,12 +143,16 @@ func NewCollector(opts ...Option) *Collector {
 		limit: o.limit,
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "refreshes_total", ConstLabels: o.labels,
-			Help: "Tokens obtained or not: minted (success), failed to mint (failure), taken from the store (store).",
+			Help: "Token refreshes by result: a token minted (success) or not (failure).",
 		}, []string{"result"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "refresh_duration_seconds", ConstLabels: o.labels,
 			Help:    "How long token refreshes took, successful or not.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}),
+		storeHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_hits_total", ConstLabels: o.labels,
+			Help: "Tokens another process minted, taken from the store instead of minting.",
 		}),
 		retries401: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "retries_401_total", ConstLabels: o.labels,
@@ -150,17 +166,19 @@ func NewCollector(opts ...Option) *Collector {
 			Namespace: namespace, Name: "invalid_grant_total", ConstLabels: o.labels,
 			Help: "Refreshes eBay refused with invalid_grant: the refresh token needs a new consent.",
 		}),
-		mintsDesc:    desc("mints_today", "Tokens minted since midnight UTC."),
-		limitDesc:    desc("daily_mint_limit", "How many tokens may be minted a day."),
-		stateDesc:    desc("token_state", "1 for the current state of the token, 0 for the others.", "state"),
-		expiryDesc:   desc("token_expiry_timestamp_seconds", "Expiry of the current token, Unix time; 0 if none."),
-		rtExpiryDesc: desc("refresh_token_expiry_timestamp_seconds", "Expiry of the refresh token, Unix time; 0 if unknown."),
-		fallbackDesc: desc("fallback_in_use", "1 while the static fallback token is in use."),
-		storeDesc:    desc("store_healthy", "1 while the token store works."),
-		healthyDesc:  desc("healthy", "1 while a valid token (or the fallback) can be served."),
+		mintsDesc:        desc("mints_today", "Tokens minted since midnight UTC."),
+		limitDesc:        desc("daily_mint_limit", "How many tokens may be minted a day."),
+		stateDesc:        desc("token_state", "1 for the current state of the token, 0 for the others.", "state"),
+		expiryDesc:       desc("token_expiry_timestamp_seconds", "Expiry of the current token, Unix time; 0 if none."),
+		rtExpiryDesc:     desc("refresh_token_expiry_timestamp_seconds", "Expiry of the refresh token, Unix time; 0 if unknown."),
+		fallbackDesc:     desc("fallback_in_use", "1 while the static fallback token is in use."),
+		fallbackUsesDesc: desc("fallback_uses_total", "Times the static fallback token was served, since the Manager was made."),
+		storeDesc:        desc("store_healthy", "1 while the token store works."),
+		storeErrorsDesc:  desc("store_errors_total", "Failed token store operations, since the Manager was made."),
+		healthyDesc:      desc("healthy", "1 while a valid token (or the fallback) can be served."),
 	}
 	// Create the labelled series now, so they read 0 rather than missing.
-	for _, r := range []string{"success", "failure", "store"} {
+	for _, r := range []string{"success", "failure"} {
 		c.refreshes.WithLabelValues(r)
 	}
 	c.validations.WithLabelValues("valid")
@@ -196,7 +214,7 @@ func (c *Collector) Observe(e ebayauth.Event) {
 		c.refreshes.WithLabelValues("failure").Inc()
 		c.duration.Observe(e.Duration.Seconds())
 	case ebayauth.EventTokenFromStore:
-		c.refreshes.WithLabelValues("store").Inc()
+		c.storeHits.Inc()
 	case ebayauth.EventRetried401:
 		c.retries401.Inc()
 	case ebayauth.EventValidated:
@@ -226,11 +244,12 @@ func utcDay(t time.Time) int64 {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.refreshes.Describe(ch)
 	c.duration.Describe(ch)
+	c.storeHits.Describe(ch)
 	c.retries401.Describe(ch)
 	c.validations.Describe(ch)
 	c.invalidGrant.Describe(ch)
 	for _, d := range []*prometheus.Desc{c.mintsDesc, c.limitDesc, c.stateDesc, c.expiryDesc,
-		c.rtExpiryDesc, c.fallbackDesc, c.storeDesc, c.healthyDesc} {
+		c.rtExpiryDesc, c.fallbackDesc, c.fallbackUsesDesc, c.storeDesc, c.storeErrorsDesc, c.healthyDesc} {
 		ch <- d
 	}
 }
@@ -240,11 +259,15 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.refreshes.Collect(ch)
 	c.duration.Collect(ch)
+	c.storeHits.Collect(ch)
 	c.retries401.Collect(ch)
 	c.validations.Collect(ch)
 	c.invalidGrant.Collect(ch)
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
 	}
 	gauge(c.mintsDesc, float64(c.mintsToday()))
 	gauge(c.limitDesc, float64(c.limit))
@@ -260,7 +283,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.expiryDesc, unix(s.Expiry))
 	gauge(c.rtExpiryDesc, unix(s.RefreshTokenExpiry))
 	gauge(c.fallbackDesc, bool01(s.State == ebayauth.StateFallback))
+	counter(c.fallbackUsesDesc, float64(s.Counters.FallbackUses))
 	gauge(c.storeDesc, bool01(s.StoreHealthy))
+	counter(c.storeErrorsDesc, float64(s.Counters.StoreErrors))
 	gauge(c.healthyDesc, bool01(s.Healthy))
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -127,12 +127,14 @@ func TestCollectorScrape(t *testing.T) {
 			State: ebayauth.StateFallback, Healthy: true, Expiry: expiry,
 			RefreshTokenExpiry: rtExpiry, StoreHealthy: false,
 			Fingerprint: "abcd1234",
+			Counters:    ebayauth.Counters{FallbackUses: 7, StoreErrors: 4, StoreHits: 99},
 		}
 	})
 	for _, e := range []ebayauth.Event{
 		{Kind: ebayauth.EventRefreshed, Duration: 100 * time.Millisecond},
 		{Kind: ebayauth.EventRefreshed, Duration: 2 * time.Second},
 		{Kind: ebayauth.EventRefreshFailed, Duration: 40 * time.Second},
+		{Kind: ebayauth.EventTokenFromStore},
 		{Kind: ebayauth.EventTokenFromStore},
 		{Kind: ebayauth.EventRetried401},
 		{Kind: ebayauth.EventRetried401},
@@ -155,7 +157,9 @@ func TestCollectorScrape(t *testing.T) {
 	want := map[string]float64{
 		"ebayauth_refreshes_total{" + l + `,result="success"}`:          2,
 		"ebayauth_refreshes_total{" + l + `,result="failure"}`:          1,
-		"ebayauth_refreshes_total{" + l + `,result="store"}`:            1,
+		"ebayauth_store_hits_total{" + l + "}":                          2,
+		"ebayauth_fallback_uses_total{" + l + "}":                       7,
+		"ebayauth_store_errors_total{" + l + "}":                        4,
 		"ebayauth_refresh_duration_seconds_count{" + l + "}":            3,
 		"ebayauth_refresh_duration_seconds_sum{" + l + "}":              42.1,
 		"ebayauth_retries_401_total{" + l + "}":                         3,
@@ -169,6 +173,8 @@ func TestCollectorScrape(t *testing.T) {
 		"ebayauth_token_state{" + l + `,state="expired"}`:               0,
 		"ebayauth_token_state{" + l + `,state="fallback"}`:              1,
 		"ebayauth_token_state{" + l + `,state="none"}`:                  0,
+		"ebayauth_token_state{" + l + `,state="rejected"}`:              0,
+		"ebayauth_token_state{" + l + `,state="needs_consent"}`:         0,
 		"ebayauth_token_expiry_timestamp_seconds{" + l + "}":            float64(expiry.Unix()),
 		"ebayauth_refresh_token_expiry_timestamp_seconds{" + l + "}":    float64(rtExpiry.Unix()),
 		"ebayauth_fallback_in_use{" + l + "}":                           1,
@@ -200,6 +206,8 @@ func TestTokenState(t *testing.T) {
 		{ebayauth.StateExpired, 0, 1, 0},
 		{ebayauth.StateFallback, 1, 1, 1},
 		{ebayauth.StateNone, 0, 1, 0},
+		{ebayauth.StateRejected, 0, 1, 0},
+		{ebayauth.StateNeedsConsent, 0, 1, 0},
 	} {
 		t.Run(string(tc.st), func(t *testing.T) {
 			c := ebayprom.NewCollector()
@@ -209,7 +217,8 @@ func TestTokenState(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(c)
 			got := gather(t, reg)
-			for _, s := range []ebayauth.State{ebayauth.StateFresh, ebayauth.StateStale, ebayauth.StateExpired, ebayauth.StateFallback, ebayauth.StateNone} {
+			for _, s := range []ebayauth.State{ebayauth.StateFresh, ebayauth.StateStale, ebayauth.StateExpired, ebayauth.StateFallback,
+				ebayauth.StateNone, ebayauth.StateRejected, ebayauth.StateNeedsConsent} {
 				want := 0.0
 				if s == tc.st {
 					want = 1
@@ -265,7 +274,7 @@ func TestMintsTodayRollover(t *testing.T) {
 	for range 3 {
 		c.Observe(ebayauth.Event{Kind: ebayauth.EventRefreshed})
 	}
-	c.Observe(ebayauth.Event{Kind: ebayauth.EventTokenFromStore}) // not a mint
+	c.Observe(ebayauth.Event{Kind: ebayauth.EventTokenFromStore}) // neither a mint nor a refresh
 	if got := mints(); got != 3 {
 		t.Fatalf("mints_today = %v; want 3", got)
 	}
@@ -282,8 +291,10 @@ func TestMintsTodayRollover(t *testing.T) {
 	if got := mints(); got != 2 {
 		t.Fatalf("mints_today = %v; want 2", got)
 	}
-	if got := gather(t, reg)[`ebayauth_refreshes_total{result="success"}`]; got != 5 {
-		t.Errorf("refreshes_total{success} = %v; want 5", got)
+	got := gather(t, reg)
+	if got[`ebayauth_refreshes_total{result="success"}`] != 5 || got["ebayauth_store_hits_total"] != 1 {
+		t.Errorf("refreshes_total{success} = %v, store_hits_total = %v; want 5, 1",
+			got[`ebayauth_refreshes_total{result="success"}`], got["ebayauth_store_hits_total"])
 	}
 }
 
@@ -349,20 +360,70 @@ func TestSeveralCollectors(t *testing.T) {
 	}
 }
 
+// TestLint lints the exposition as promtool check metrics does, with every
+// series present: events of every kind seen and a status with counts.
 func TestLint(t *testing.T) {
+	c := ebayprom.NewCollector(ebayprom.WithConstLabels(prometheus.Labels{"app": "t"}))
+	c.SetStatus(func() ebayauth.Status {
+		return ebayauth.Status{State: ebayauth.StateFresh, Counters: ebayauth.Counters{FallbackUses: 1, StoreErrors: 1}}
+	})
+	for _, k := range []ebayauth.EventKind{ebayauth.EventRefreshed, ebayauth.EventRefreshFailed, ebayauth.EventTokenFromStore,
+		ebayauth.EventRetried401, ebayauth.EventValidated, ebayauth.EventValidationFailed, ebayauth.EventInvalidGrant} {
+		c.Observe(ebayauth.Event{Kind: k, Duration: time.Second})
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestCountsAreCounters: whatever counts events is a counter named
+// *_total, and nothing else is named so; what counts since the Manager
+// started (fallback uses, store errors, store hits) has a counter, not
+// only a gauge.
+func TestCountsAreCounters(t *testing.T) {
 	c := ebayprom.NewCollector()
-	c.SetStatus(func() ebayauth.Status { return ebayauth.Status{} })
+	c.SetStatus(func() ebayauth.Status { return ebayauth.Status{State: ebayauth.StateFallback} })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	problems, err := promlint.NewWithMetricFamilies(fams).Lint()
-	if err != nil {
-		t.Fatal(err)
+	types := map[string]dto.MetricType{}
+	for _, f := range fams {
+		types[f.GetName()] = f.GetType()
+		if total := strings.HasSuffix(f.GetName(), "_total"); total != (f.GetType() == dto.MetricType_COUNTER) {
+			t.Errorf("%s is a %s; want counters named *_total and only them", f.GetName(), f.GetType())
+		}
 	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	for _, name := range []string{
+		"ebayauth_refreshes_total", "ebayauth_retries_401_total", "ebayauth_validations_total", "ebayauth_invalid_grant_total",
+		"ebayauth_store_hits_total", "ebayauth_fallback_uses_total", "ebayauth_store_errors_total",
+	} {
+		switch got, ok := types[name]; {
+		case !ok:
+			t.Errorf("%s: missing; want a counter", name)
+		case got != dto.MetricType_COUNTER:
+			t.Errorf("%s: got %v; want a counter", name, got)
+		}
+	}
+	// A store hit is no refresh.
+	for _, f := range fams {
+		if f.GetName() != "ebayauth_refreshes_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "result" && lp.GetValue() == "store" {
+					t.Error(`refreshes_total{result="store"}: a store hit is not a refresh; want store_hits_total`)
+				}
+			}
+		}
 	}
 }

@@ -2,8 +2,9 @@
 // user-consent page, a few REST APIs and Marketplace Account Deletion
 // notices, for tests that must run offline.
 // It is shaped like net/http/httptest: NewServer starts it on a loopback
-// port, Server.Endpoint describes it as an ebayauth.Endpoint, and methods on
-// the Server inject faults and report what it saw. All methods are safe for
+// port (NewServerOn on a loopback listener of the caller's), Server.Endpoint
+// describes it as an ebayauth.Endpoint, and methods on the Server inject
+// faults and report what it saw. All methods are safe for
 // concurrent use.
 //
 // The fake speaks eBay's protocol as documented and observed: the token

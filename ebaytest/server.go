@@ -1,6 +1,8 @@
 package ebaytest
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -57,6 +59,7 @@ type Server struct {
 	URL string
 
 	ts        *httptest.Server
+	mux       *http.ServeMux
 	done      chan struct{} // closed by Close to end latency waits
 	closeOnce sync.Once
 
@@ -112,7 +115,29 @@ type grant struct {
 // NewServer starts a fake eBay on a loopback port. It accepts ClientID and
 // ClientSecret and lets the app ask for the default scopes. It panics if it
 // cannot listen.
-func NewServer() *Server {
+func NewServer() *Server { return newServer(nil) }
+
+// NewServerOn is NewServer on ln, a listener the caller opened, say on a
+// fixed port for other processes to use (ebaytoken fake-ebay); Close
+// closes it. It panics if ln is not on a TCP loopback address: the fake
+// accepts well-known credentials.
+func NewServerOn(ln net.Listener) *Server {
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		panic(fmt.Sprintf("ebaytest: NewServerOn: %s is not a TCP loopback address", ln.Addr()))
+	}
+	return newServer(ln)
+}
+
+// Handle registers h for pattern on the Server's mux, beside the fake's
+// own routes, for tools that serve paths of their own on the fake's
+// address (ebaytoken fake-ebay serves its knobs under /_fake/). Like
+// http.ServeMux.Handle, it panics if pattern conflicts with one already
+// registered.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// newServer starts the fake on ln, or on a loopback port of its own if ln
+// is nil.
+func newServer(ln net.Listener) *Server {
 	s := &Server{
 		done:          make(chan struct{}),
 		clientID:      ClientID,
@@ -144,9 +169,14 @@ func NewServer() *Server {
 	s.handleSignatures(mux)
 	mux.HandleFunc("POST "+tradingPath, s.serveTrading)
 	mux.HandleFunc("GET "+privilegePath, s.servePrivilege)
+	s.mux = mux
 	// Fields the handlers read are set before the server starts, so that
 	// no request races with them.
 	s.ts = httptest.NewUnstartedServer(mux)
+	if ln != nil {
+		s.ts.Listener.Close()
+		s.ts.Listener = ln
+	}
 	s.URL = "http://" + s.ts.Listener.Addr().String()
 	s.acceptURL = s.URL + acceptPath
 	s.ts.Start()

@@ -604,11 +604,3 @@ func readAuthCode(c *call, arg string) (string, error) {
 	}
 	return code, nil
 }
-
-// plural is "1 account", "2 accounts".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

@@ -22,13 +22,13 @@ func cmdStatus(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	serr := ss.m.Sync(ctx)
-	d := ss.status("store")
-	if serr != nil {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %v", d.Store, serr))
+	if err := ss.m.Sync(ctx); err != nil {
+		ss.store.failed(err)
 	}
-	if ss.store != nil {
-		if w := signingKeyWarning(ctx, ss.store); w != "" {
+	d := ss.status("store")
+	ss.storeWarnings(d)
+	if ss.tokens != nil {
+		if w := signingKeyWarning(ctx, ss.tokens); w != "" {
 			d.Warnings = append(d.Warnings, w)
 		}
 	}
@@ -171,6 +171,10 @@ func cmdValidate(ctx context.Context, c *call) error {
 	verr := ss.m.Validate(ctx)
 	d := ss.status("process")
 	r := validateResult{Valid: verr == nil, Fingerprint: d.Fingerprint, Fallback: d.State == ebayauth.StateFallback}
+	if r.Fallback {
+		// Status fingerprints the Manager's own token, which it has none of.
+		r.Fingerprint = (&ebayauth.Token{AccessToken: c.s.FallbackToken}).Fingerprint()
+	}
 	var ae *ebayauth.APIError
 	switch {
 	case verr == nil:

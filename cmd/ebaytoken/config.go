@@ -36,11 +36,13 @@ type settings struct {
 	FallbackToken          string
 	RuName                 string
 	RedisURL               string
+	RedisFrom              string // the flag or variable RedisURL came from
 	RedisSealKey           []byte
 	DatabaseSealKey        []byte // EBAY_DATABASE_SEAL_KEY
 	StoreFile              string
 	DatabaseURL            string // PostgreSQL (--database): sellers' accounts and tokens
 	databaseFrom           string // the flag or variable DatabaseURL came from
+	StoreFileFrom          string // the flag or variable StoreFile came from
 	NoStore                bool
 	RefreshBuffer          time.Duration // 0: the library's default
 	RefreshInterval        time.Duration // 0: only at the proactive point
@@ -61,33 +63,51 @@ type commonFlags struct {
 	refreshBuffer, refreshInterval, validate string
 	refreshTokenExpiry                       string
 	verbose                                  bool
+	reads                                    settingSet      // the settings the subcommand reads
 	set                                      map[string]bool // flags given on the command line
 	fs                                       *flag.FlagSet
 }
 
-// addCommon registers the common flags on fs; the schedule's flags only
-// for serve.
-func addCommon(fs *flag.FlagSet, serve bool) *commonFlags {
-	c := &commonFlags{fs: fs}
-	fs.StringVar(&c.config, "config", "", "eBay SDK config `file` (YAML with api.ebay.com / api.sandbox.ebay.com sections)")
-	fs.StringVar(&c.env, "env", "", "eBay `environment`: production or sandbox (EBAY_ENVIRONMENT)")
-	fs.StringVar(&c.clientID, "client-id", "", "eBay App ID (EBAY_CLIENT_ID)")
-	fs.StringVar(&c.scopes, "scopes", "", "space- or comma-separated OAuth `scopes` (EBAY_SCOPES)")
-	fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
-	fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override, e.g. a fake eBay (EBAY_TOKEN_URL)")
-	fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override (EBAY_API_URL)")
-	fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override (EBAY_AUTH_URL)")
-	fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
-	fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
-	fs.StringVar(&c.database, "database", "", "PostgreSQL `URL` (postgres://…) keeping sellers' accounts and tokens ("+envDatabaseURL+")")
-	fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
-	fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
-	if serve {
+// addCommon registers on fs the flags of the settings in reads.
+func addCommon(fs *flag.FlagSet, reads settingSet) *commonFlags {
+	c := &commonFlags{fs: fs, reads: reads}
+	if reads.has(readsAccount) {
+		fs.StringVar(&c.config, "config", "", "eBay SDK config `file` (YAML with api.ebay.com / api.sandbox.ebay.com sections; EBAY_CONFIG)")
+		fs.StringVar(&c.env, "env", "", "eBay `environment`: production or sandbox (EBAY_ENVIRONMENT)")
+		fs.StringVar(&c.clientID, "client-id", "", "eBay App ID (EBAY_CLIENT_ID)")
+	}
+	if reads.has(readsScopes) {
+		fs.StringVar(&c.scopes, "scopes", "", "space- or comma-separated OAuth `scopes` (EBAY_SCOPES)")
+	}
+	if reads.has(readsRuName) {
+		fs.StringVar(&c.runame, "runame", "", "the app's RuName, eBay's redirect_uri (EBAY_RUNAME)")
+	}
+	if reads.has(readsTokenURL) {
+		fs.StringVar(&c.tokenURL, "token-url", "", "token endpoint `URL` override; needs --api-url too (EBAY_TOKEN_URL)")
+	}
+	if reads.has(readsTokenURL | readsAuthURL) {
+		fs.StringVar(&c.apiURL, "api-url", "", "REST API base `URL` override, e.g. a fake eBay; the token and consent URLs derive from it (EBAY_API_URL)")
+	}
+	if reads.has(readsAuthURL) {
+		fs.StringVar(&c.authURL, "auth-url", "", "consent page `URL` override; needs --api-url too (EBAY_AUTH_URL)")
+	}
+	if reads.has(readsStore) {
+		fs.StringVar(&c.redis, "redis", "", "share tokens through Redis at `URL` (EBAY_REDIS_URL)")
+		fs.StringVar(&c.storeFile, "store-file", "", "token file `path` of the file store (EBAY_TOKEN_FILE)")
+		fs.StringVar(&c.database, "database", "", "PostgreSQL `URL` (postgres://…) keeping sellers' accounts and tokens ("+envDatabaseURL+"; seal key "+envDatabaseSealKey+")")
+		fs.BoolVar(&c.noStore, "no-store", false, "keep tokens in memory only")
+	}
+	if reads.has(readsManager) {
+		fs.StringVar(&c.refreshBuffer, "refresh-buffer", "", "refresh this `duration` before expiry, e.g. 1h or 3600 (EBAY_TOKEN_REFRESH_BUFFER)")
+		fs.StringVar(&c.refreshTokenExpiry, "refresh-token-expiry", "", "when the refresh token expires, RFC 3339 `time` (EBAY_REFRESH_TOKEN_EXPIRY)")
+	}
+	if reads.has(readsSchedule) {
 		fs.StringVar(&c.refreshInterval, "refresh-interval", "", "mint at least this often, a `duration` or seconds (EBAY_TOKEN_REFRESH_INTERVAL)")
 		fs.StringVar(&c.validate, "validation-interval", "", "validate this often, a `duration` or seconds (EBAY_TOKEN_VALIDATION_INTERVAL)")
 	}
-	fs.StringVar(&c.refreshTokenExpiry, "refresh-token-expiry", "", "when the refresh token expires, RFC 3339 `time` (EBAY_REFRESH_TOKEN_EXPIRY)")
-	fs.BoolVar(&c.verbose, "v", false, "verbose: log the library's info and debug messages")
+	if reads.has(readsLogs) {
+		fs.BoolVar(&c.verbose, "v", false, verboseUsage)
+	}
 	return c
 }
 
@@ -218,27 +238,57 @@ func sdkSection(env string) string {
 //	  certid: …
 //	  devid: …
 //	  redirecturi: …   # the RuName
-func readSDKConfig(path, env string) (*sdkConfig, error) {
+//
+// from is the setting that named the file (--config or EBAY_CONFIG).
+func readSDKConfig(path, from, env string) (*sdkConfig, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("--config: %v", err)
+		return nil, usagef("%s: %v", from, err)
 	}
 	var doc map[string]yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		// yaml's messages quote line numbers, not values.
-		return nil, usagef("--config %s: not an eBay SDK YAML file: %v", path, err)
+		return nil, usagef("%s %s: not an eBay SDK YAML file: %v", from, path, err)
 	}
 	section := sdkSection(env)
 	node, ok := doc[section]
 	if !ok {
-		return nil, usagef("--config %s: no %q section for the %s environment", path, section+":", env)
+		return nil, usagef("%s %s: no %q section for the %s environment", from, path, section+":", env)
+	}
+	var keys map[string]yaml.Node
+	if err := node.Decode(&keys); err != nil {
+		return nil, usagef("%s %s: section %s: %v", from, path, section, err)
+	}
+	var unknown []string
+	for k := range keys {
+		if !slices.Contains(sdkKeys, k) && !slices.Contains(otherSDKKeys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		noun := "key"
+		if len(unknown) > 1 {
+			noun = "keys"
+		}
+		return nil, usagef("%s %s: section %s: unknown %s %s (an eBay SDK config has %s)",
+			from, path, section, noun, strings.Join(unknown, ", "), strings.Join(sdkKeys, ", "))
 	}
 	var c sdkConfig
 	if err := node.Decode(&c); err != nil {
-		return nil, usagef("--config %s: section %s: %v", path, section, err)
+		return nil, usagef("%s %s: section %s: %v", from, path, section, err)
 	}
 	return &c, nil
 }
+
+// sdkKeys are the keys of an environment's section that the command
+// reads, as eBay's OAuth client SDKs write them.
+var sdkKeys = []string{"appid", "certid", "devid", "redirecturi"}
+
+// otherSDKKeys are keys the same sections hold in the config files of
+// eBay's older SDKs (the Trading API's ebay.yaml): not mistakes, and not
+// read. Its token is an Auth'n'Auth token, no fallback for the REST APIs.
+var otherSDKKeys = []string{"compatability", "compatibility", "siteid", "token", "version", "domain", "uri", "https", "timeout", "warnings"}
 
 // loadSettings resolves the configuration: flags over environment over the
 // --config file. It checks every value it reads and returns a *usageError
@@ -267,7 +317,7 @@ func loadSettings(c *commonFlags) (*settings, error) {
 	var file *sdkConfig
 	cfgPath := s.lookup(c, "config", c.config, nil, envConfig)
 	if cfgPath.from != "" {
-		f, err := readSDKConfig(cfgPath.v, s.Environment)
+		f, err := readSDKConfig(cfgPath.v, cfgPath.from, s.Environment)
 		if err != nil {
 			return nil, err
 		}
@@ -276,9 +326,17 @@ func loadSettings(c *commonFlags) (*settings, error) {
 
 	s.ClientID = s.lookup(c, "client-id", c.clientID, nil, envClientID, djangoAppID).v
 	s.ClientSecret = s.lookup(c, "", "", nil, envClientSecret, djangoClientSecret, djangoCertID).v
-	s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
-	s.FallbackToken = s.lookup(c, "", "", nil, envFallback, djangoUserToken).v
-	s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
+	if c.reads.has(readsManager) {
+		s.RefreshToken = s.lookup(c, "", "", nil, envRefreshToken, djangoRefreshToken).v
+		fb := s.lookup(c, "", "", nil, envFallback, djangoUserToken)
+		if err := checkFallback(fb); err != nil {
+			return nil, err
+		}
+		s.FallbackToken = fb.v
+	}
+	if c.reads.has(readsRuName) {
+		s.RuName = s.lookup(c, "runame", c.runame, nil, envRuName).v
+	}
 	if file != nil {
 		if s.ClientID == "" {
 			s.ClientID = file.AppID
@@ -286,82 +344,218 @@ func loadSettings(c *commonFlags) (*settings, error) {
 		if s.ClientSecret == "" {
 			s.ClientSecret = file.CertID
 		}
-		if s.RuName == "" {
+		if s.RuName == "" && c.reads.has(readsRuName) {
 			s.RuName = file.RedirectURI
 		}
 	}
 
-	if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
-		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
-		for _, sc := range s.Scopes {
-			if err := checkURL(sc); err != nil {
-				return nil, usagef("%s: %q is not an eBay scope URL", v.from, sc)
-			}
+	if !c.reads.has(readsScopes) {
+		// not read
+	} else if v := s.lookup(c, "scopes", c.scopes, nil, envScopes); v.from != "" {
+		s.Scopes = strings.FieldsFunc(v.v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' || r == '\r' })
+		if len(s.Scopes) == 0 {
+			return nil, usagef("%s: %q holds no scope: give one or more, e.g. %s, or unset it for the default", v.from, v.v, ebayauth.ScopeAPI)
+		}
+		if err := libraryCheck(ebayauth.Config{Scopes: s.Scopes}); err != nil {
+			return nil, usagef("%s: %s", v.from, libraryReason(err, "Scopes"))
 		}
 	}
 
-	if v := s.lookup(c, "refresh-token-expiry", c.refreshTokenExpiry, nil, envRefreshTokenExp); v.from != "" {
-		t, err := parseTime(v.v)
-		if err != nil {
-			return nil, usagef("%s: %v", v.from, err)
+	if c.reads.has(readsManager) {
+		if v := s.lookup(c, "refresh-token-expiry", c.refreshTokenExpiry, nil, envRefreshTokenExp); v.from != "" {
+			t, err := parseTime(v.v)
+			if err != nil {
+				return nil, usagef("%s: %v", v.from, err)
+			}
+			s.RefreshTokenExpiry = t
 		}
-		s.RefreshTokenExpiry = t
 	}
 
 	if err := s.loadEndpoint(c); err != nil {
 		return nil, err
 	}
-	if err := s.loadStore(c); err != nil {
-		return nil, err
+	if c.reads.has(readsStore) {
+		if err := s.loadStore(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.loadTimes(c); err != nil {
 		return nil, err
 	}
+	// Whatever else the library would refuse, it refuses here, before a
+	// subcommand starts.
+	if err := libraryCheck(s.config()); err != nil {
+		return nil, usagef("%s", libraryReason(err, ""))
+	}
 	return s, nil
 }
 
-// loadEndpoint applies the URL overrides. When only the API URL is given,
-// the token endpoint and consent page are taken to live on the same host,
-// as on a fake eBay (ebaytest) and as eBay's token endpoint does.
+// libraryCheck is ebayauth.Config.Check, the one judge of scopes, fallback
+// tokens and endpoints, on cfg with stand-in credentials where it has
+// none: so that a check of one field judges that field alone, and the
+// command can name the setting behind it.
+func libraryCheck(cfg ebayauth.Config) error {
+	if cfg.ClientID == "" {
+		cfg.ClientID = "client-id"
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = "client-secret"
+	}
+	return cfg.Check()
+}
+
+// libraryReason is the message of an error of Config.Check without its
+// prefix, "ebayauth: Config.<field>": the command names the setting.
+func libraryReason(err error, field string) string {
+	msg := strings.TrimPrefix(err.Error(), "ebayauth: ")
+	if field != "" {
+		msg = strings.TrimPrefix(msg, "Config."+field)
+	}
+	return strings.TrimLeft(msg, ": ")
+}
+
+// checkFallback refuses a fallback token the library refuses, naming the
+// variable it came from and the variable that takes an OAuth token. The
+// original Django EBAY_PRODUCTION_USER_TOKEN often held the Trading API's
+// Auth'n'Auth token, which eBay's REST APIs refuse.
+func checkFallback(fb value) error {
+	if fb.from == "" {
+		return nil
+	}
+	err := libraryCheck(ebayauth.Config{FallbackToken: fb.v})
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%s: the fallback token %s", fb.from, libraryReason(err, "FallbackToken"))
+	if fb.from != envFallback {
+		msg += fmt.Sprintf("; put an OAuth token in %s and unset %s", envFallback, fb.from)
+	}
+	return &usageError{msg}
+}
+
+// loadEndpoint applies the URL overrides. Custom endpoints are all or
+// nothing: the token endpoint, the REST APIs and the consent page (those
+// the subcommand uses) are either all the environment's on eBay or all
+// elsewhere, a fake eBay or a proxy. A mix would send one side's tokens to
+// the other: a fake's token to api.ebay.com, or eBay's token to a fake.
+// The API URL alone sets all three: the token endpoint and consent page
+// are taken to live on the same host, as on a fake eBay (ebaytest).
 func (s *settings) loadEndpoint(c *commonFlags) error {
-	tokenURL := s.lookup(c, "token-url", c.tokenURL, nil, envTokenURL)
-	apiURL := s.lookup(c, "api-url", c.apiURL, nil, envAPIURL)
-	authURL := s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
-	for _, v := range []value{tokenURL, apiURL, authURL} {
-		if v.from == "" {
-			continue
-		}
-		if err := checkURL(v.v); err != nil {
-			return usagef("%s: %v", v.from, err)
+	var tokenURL, apiURL, authURL value
+	if c.reads.has(readsTokenURL) {
+		tokenURL = s.lookup(c, "token-url", c.tokenURL, nil, envTokenURL)
+	}
+	if c.reads.has(readsTokenURL | readsAuthURL) {
+		apiURL = s.lookup(c, "api-url", c.apiURL, nil, envAPIURL)
+	}
+	if c.reads.has(readsAuthURL) {
+		authURL = s.lookup(c, "auth-url", c.authURL, nil, envAuthURL)
+	}
+	def := s.Endpoint
+	if tokenURL.from != "" {
+		if err := libraryCheck(ebayauth.Config{Endpoint: ebayauth.Endpoint{TokenURL: tokenURL.v, APIURL: def.APIURL}}); err != nil {
+			return usagef("%s: %s", tokenURL.from, libraryReason(err, "Endpoint.TokenURL"))
 		}
 	}
 	if apiURL.from != "" {
-		base := strings.TrimSuffix(apiURL.v, "/")
-		s.Endpoint.APIURL = base
-		s.Endpoint.APIZURL = base
-		s.Endpoint.TokenURL = base + "/identity/v1/oauth2/token"
-		s.Endpoint.AuthURL = base + "/oauth2/authorize"
-		s.Custom = true
-	}
-	if tokenURL.from != "" {
-		s.Endpoint.TokenURL = tokenURL.v
-		s.Custom = true
+		if err := libraryCheck(ebayauth.Config{Endpoint: ebayauth.Endpoint{TokenURL: def.TokenURL, APIURL: apiURL.v}}); err != nil {
+			return usagef("%s: %s", apiURL.from, libraryReason(err, "Endpoint.APIURL"))
+		}
 	}
 	if authURL.from != "" {
-		s.Endpoint.AuthURL = authURL.v
-		s.Custom = true
+		// The library does not judge the consent page: it only builds a
+		// link to it.
+		if err := checkURL(authURL.v); err != nil {
+			return usagef("%s: %v", authURL.from, err)
+		}
 	}
+	e := def
+	if base := strings.TrimSuffix(apiURL.v, "/"); apiURL.from != "" && base != def.APIURL {
+		e = ebayauth.Endpoint{TokenURL: base + "/identity/v1/oauth2/token", AuthURL: base + "/oauth2/authorize", APIURL: base, APIZURL: base}
+	}
+	if tokenURL.from != "" {
+		e.TokenURL = tokenURL.v
+	}
+	if authURL.from != "" {
+		e.AuthURL = authURL.v
+	}
+	var custom, ebay []endpointPart
+	for _, p := range []endpointPart{
+		{"the token endpoint", e.TokenURL, def.TokenURL, tokenURL.from, c.reads.has(readsTokenURL)},
+		{"the REST APIs", e.APIURL, def.APIURL, apiURL.from, true},
+		{"the consent page", e.AuthURL, def.AuthURL, authURL.from, c.reads.has(readsAuthURL)},
+	} {
+		switch {
+		case !p.used:
+		case p.url != p.def:
+			custom = append(custom, p)
+		default:
+			ebay = append(ebay, p)
+		}
+	}
+	if len(custom) > 0 && len(ebay) > 0 {
+		return mixedEndpoints(custom, ebay, apiURL, tokenURL, authURL)
+	}
+	s.Endpoint, s.Custom = e, len(custom) > 0
 	return nil
+}
+
+// endpointPart is one of an environment's URLs, as the settings make it.
+type endpointPart struct {
+	what     string // "the token endpoint"
+	url, def string // the URL, and the environment's
+	from     string // the setting that set it; "" if it is derived or the default
+	used     bool   // by the subcommand
+}
+
+// mixedEndpoints is the error for custom and eBay's endpoints together.
+func mixedEndpoints(custom, ebay []endpointPart, apiURL, tokenURL, authURL value) error {
+	describe := func(ps []endpointPart, ebays bool) string {
+		var out []string
+		for _, p := range ps {
+			from := p.from
+			switch {
+			case from == "" && apiURL.from != "" && ebays:
+				from = "the default"
+			case from == "" && apiURL.from != "":
+				from = "from " + apiURL.from
+			case from == "":
+				from = "the default"
+			}
+			where := hostOf(p.url)
+			if ebays {
+				where = "eBay's " + p.url
+			}
+			out = append(out, fmt.Sprintf("%s at %s (%s)", p.what, where, from))
+		}
+		return strings.Join(out, " and ")
+	}
+	api := envAPIURL
+	var set []string
+	for _, v := range []value{tokenURL, authURL} {
+		if v.from != "" {
+			set = append(set, v.from)
+			if strings.HasPrefix(v.from, "--") {
+				api = "--api-url"
+			}
+		}
+	}
+	fix := "set " + api + " alone: the token endpoint and consent page derive from it"
+	if len(set) > 0 {
+		fix += "; unset " + strings.Join(set, " and ")
+	}
+	return usagef("custom and eBay's endpoints mixed: %s, but %s; what one issues would go to the other. Custom endpoints are all or nothing: %s",
+		describe(custom, false), describe(ebay, true), fix)
 }
 
 func (s *settings) loadStore(c *commonFlags) error {
 	s.NoStore = c.noStore
 	if v := s.lookup(c, "redis", c.redis, nil, envRedisURL); v.from != "" {
 		u, err := url.Parse(v.v)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			return usagef("%s: not a redis:// or rediss:// URL", v.from)
 		}
-		s.RedisURL = v.v
+		s.RedisURL, s.RedisFrom = v.v, v.from
 	}
 	if v := os.Getenv(envRedisSealKey); v != "" {
 		k, err := decodeKey(v)
@@ -371,7 +565,7 @@ func (s *settings) loadStore(c *commonFlags) error {
 		s.RedisSealKey = k
 	}
 	if v := s.lookup(c, "store-file", c.storeFile, nil, envTokenFile); v.from != "" {
-		s.StoreFile = v.v
+		s.StoreFile, s.StoreFileFrom = v.v, v.from
 	}
 	if s.NoStore && (c.given("redis") || c.given("store-file")) {
 		return usagef("--no-store: cannot be combined with --redis or --store-file")
@@ -403,6 +597,20 @@ func checkKeyLen(b []byte) ([]byte, error) {
 }
 
 func (s *settings) loadTimes(c *commonFlags) error {
+	if c.reads.has(readsManager) {
+		if err := s.loadBuffer(c); err != nil {
+			return err
+		}
+	}
+	if c.reads.has(readsSchedule) {
+		return s.loadSchedule(c)
+	}
+	return nil
+}
+
+// loadBuffer reads the refresh buffer, and the original cache timeout,
+// which it replaces.
+func (s *settings) loadBuffer(c *commonFlags) error {
 	sameSecs := func(a, b string) bool {
 		da, ea := parseSeconds(a)
 		db, eb := parseSeconds(b)
@@ -430,6 +638,17 @@ func (s *settings) loadTimes(c *commonFlags) error {
 	if s.RefreshBuffer < 0 {
 		return usagef("%s: negative refresh buffer (%v); it is how long before expiry to refresh", bufFrom, s.RefreshBuffer)
 	}
+	if v := os.Getenv(djangoCacheTimeout); v != "" {
+		if _, err := parseSeconds(v); err != nil {
+			return usagef("%s: %v", djangoCacheTimeout, err)
+		}
+		s.notes = append(s.notes, djangoCacheTimeout+" is not needed and is ignored: tokens are cached until their expiry less the refresh buffer")
+	}
+	return nil
+}
+
+// loadSchedule reads serve's schedule: how often to refresh and validate.
+func (s *settings) loadSchedule(c *commonFlags) error {
 	if v := s.lookup(c, "refresh-interval", c.refreshInterval, nil, djangoRefreshSeconds); v.from != "" {
 		d, err := parseSeconds(v.v)
 		if err != nil {
@@ -456,12 +675,6 @@ func (s *settings) loadTimes(c *commonFlags) error {
 			return usagef("%s: %v", envRefreshEnabled, err)
 		}
 		s.RefreshEnabled = b
-	}
-	if v := os.Getenv(djangoCacheTimeout); v != "" {
-		if _, err := parseSeconds(v); err != nil {
-			return usagef("%s: %v", djangoCacheTimeout, err)
-		}
-		s.notes = append(s.notes, djangoCacheTimeout+" is not needed and is ignored: tokens are cached until their expiry less the refresh buffer")
 	}
 	return nil
 }
@@ -568,10 +781,11 @@ func (s *settings) refreshEvery() time.Duration {
 	return s.RefreshInterval
 }
 
-// environmentName says which eBay the settings point at.
+// environmentName says which eBay the settings point at, as the library's
+// Status.Environment does, with the host of a custom token endpoint.
 func (s *settings) environmentName() string {
 	if s.Custom {
-		return s.Environment + " (custom endpoint " + hostOf(s.Endpoint.TokenURL) + ")"
+		return "custom (" + hostOf(s.Endpoint.TokenURL) + ")"
 	}
 	return s.Environment
 }

@@ -64,10 +64,13 @@ func TestConfigFile(t *testing.T) {
 	}
 	t.Setenv(envClientID, "")
 
-	// The sandbox section with --env sandbox.
+	// The sandbox section with --env sandbox, on eBay's sandbox (the fake
+	// is no sandbox: custom endpoints are all or nothing).
+	t.Setenv(envAPIURL, "")
 	r = runCLI(t, "consent-url", "--env", "sandbox", "--auth-url", "https://auth.sandbox.ebay.com/oauth2/authorize")
 	r.want(t, 0)
-	if !strings.Contains(r.stdout, "client_id=SandboxApp-SBX-0000-1111") || !strings.Contains(r.stdout, "redirect_uri=Sandbox_RuName-SBX") {
+	if !strings.HasPrefix(r.stdout, "https://auth.sandbox.ebay.com/oauth2/authorize?") ||
+		!strings.Contains(r.stdout, "client_id=SandboxApp-SBX-0000-1111") || !strings.Contains(r.stdout, "redirect_uri=Sandbox_RuName-SBX") {
 		t.Errorf("sandbox consent URL:\n%s", r)
 	}
 	f.assertNoSecrets(t, r.stdout, r.stderr)
@@ -78,6 +81,43 @@ func TestConfigFile(t *testing.T) {
 		if !strings.Contains(r.stderr, `"api.ebay.com:"`) {
 			t.Errorf("stderr:\n%s", r)
 		}
+	})
+	t.Run("unknown keys", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, yaml string
+			from       []string // how the file is named: a flag, or the environment
+			want       []string // in the message
+		}{
+			{"misspelt", "api.ebay.com:\n  app_id: a\n  certid: b\n", []string{"--config"}, []string{"app_id", "appid"}},
+			{"several", "api.ebay.com:\n  appid: a\n  cert_id: b\n  redirect_uri: c\n", []string{envConfig}, []string{"cert_id, redirect_uri", "certid"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Setenv(envConfig, "")
+				path := writeFile(t, "ebay.yaml", tc.yaml)
+				args := []string{"status"}
+				if tc.from[0] == envConfig {
+					t.Setenv(envConfig, path)
+				} else {
+					args = append(args, "--config", path)
+				}
+				r := runCLI(t, args...).want(t, 2)
+				for _, want := range append(tc.want, path, tc.from[0], "api.ebay.com") {
+					if !strings.Contains(r.stderr, want) {
+						t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+					}
+				}
+			})
+		}
+	})
+	t.Run("keys of eBay's other SDKs", func(t *testing.T) {
+		// The Trading SDK's ebay.yaml has more keys, and sections for other
+		// APIs: they are not mistakes.
+		path := writeFile(t, "ebay.yaml", "name: ebay_api_config\napi.ebay.com:\n  compatability: 719\n  siteid: 0\n  appid: "+
+			ebaytest.ClientID+"\n  certid: "+ebaytest.ClientSecret+"\n  devid: d\n  token: AgAAAA**not-used**\n"+
+			"svcs.ebay.com:\n  appid: x\n  version: 1.0.0\n")
+		t.Setenv(envConfig, "")
+		t.Setenv(envAPIURL, f.URL)
+		runCLI(t, "status", "--config", path).want(t, 0)
 	})
 	t.Run("not YAML", func(t *testing.T) {
 		bad := writeFile(t, "bad.yaml", "api.ebay.com: [unclosed\n")
@@ -160,20 +200,33 @@ func TestLoadSettings(t *testing.T) {
 				t.Errorf("endpoint %+v", s.Endpoint)
 			}
 		}},
-		{"token url alone", map[string]string{envTokenURL: "https://proxy.example/token"}, nil, func(t *testing.T, s *settings) {
-			if s.Endpoint.TokenURL != "https://proxy.example/token" || s.Endpoint.APIURL != ebayauth.Production.APIURL {
-				t.Errorf("endpoint %+v", s.Endpoint)
-			}
-		}},
+		{"token url beside the api url", map[string]string{envTokenURL: "https://proxy.example/token", envAPIURL: "https://api-proxy.example"}, nil,
+			func(t *testing.T, s *settings) {
+				if s.Endpoint.TokenURL != "https://proxy.example/token" || s.Endpoint.APIURL != "https://api-proxy.example" || !s.Custom {
+					t.Errorf("endpoint %+v", s.Endpoint)
+				}
+			}},
+		{"eBay's own URLs are no override", map[string]string{envTokenURL: ebayauth.Production.TokenURL, envAPIURL: ebayauth.Production.APIURL + "/"}, nil,
+			func(t *testing.T, s *settings) {
+				if s.Endpoint != ebayauth.Production || s.Custom {
+					t.Errorf("endpoint %+v, custom %v", s.Endpoint, s.Custom)
+				}
+			}},
 		{"durations", map[string]string{envRefreshBuffer: "90m", envRefreshInterval: "3600", envValidateInterval: "30m", envRefreshEnabled: "False"}, nil,
 			func(t *testing.T, s *settings) {
 				if s.RefreshBuffer != 90*time.Minute || s.RefreshInterval != time.Hour || s.ValidationInterval != 30*time.Minute || s.RefreshEnabled {
 					t.Errorf("%+v", s)
 				}
-				if e := s.config().RefreshEvery; e >= 0 {
-					t.Errorf("Config.RefreshEvery = %v with %s=False; want negative (Run only validates)", e, envRefreshEnabled)
+				// Scheduled refresh off: Manager.Run only validates.
+				if got := s.config().RefreshEvery; got >= 0 {
+					t.Errorf("Config.RefreshEvery = %v with %s=False; want negative", got, envRefreshEnabled)
 				}
 			}},
+		{"refresh interval", map[string]string{envRefreshInterval: "90"}, nil, func(t *testing.T, s *settings) {
+			if got := s.config().RefreshEvery; got != 90*time.Second {
+				t.Errorf("Config.RefreshEvery = %v; want 1m30s", got)
+			}
+		}},
 		{"Django hours", map[string]string{djangoBufferHours: "2"}, nil, func(t *testing.T, s *settings) {
 			if s.RefreshBuffer != 2*time.Hour {
 				t.Errorf("buffer %v", s.RefreshBuffer)
@@ -207,7 +260,7 @@ func TestLoadSettings(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			c := &call{}
-			fs, common := newFlagSet(lookupCommand("status"), c)
+			fs, common := newFlagSet(lookupCommand("serve"), c) // serve reads most settings
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}

@@ -37,7 +37,7 @@ func demoFlags(fs *flag.FlagSet, c *call) {
 	fs.IntVar(&o.rotations, "rotations", 2, "scheduled token rotations to run through")
 	fs.DurationVar(&o.lifetime, "lifetime", 5*time.Second, "access-token `lifetime` the fake grants")
 	fs.DurationVar(&o.before, "refresh-before", 2*time.Second, "the Manager's refresh `window` (RefreshBefore)")
-	fs.BoolVar(&o.live, "live", false, "talk to the configured eBay instead of a fake: a few Browse searches, nothing else")
+	fs.BoolVar(&o.live, "live", false, "talk to the configured eBay (the configuration flags are for --live) instead of a fake: a few Browse searches, nothing else")
 	fs.IntVar(&o.requests, "requests", 3, "--live: `n` Browse searches to make")
 }
 
@@ -155,7 +155,7 @@ func (d *demo) run(ctx context.Context) (*demoSummary, error) {
 		HTTPClient:    tokenClient,
 		Logger:        d.c.log,
 		OnEvent: func(e ebayauth.Event) {
-			if d.c.common != nil && d.c.common.verbose {
+			if d.c.verbose() {
 				d.logf("event %s fingerprint=%s err=%v", e.Kind, e.Fingerprint, e.Err)
 			}
 			select {
@@ -337,7 +337,7 @@ func (d *demo) phases(ctx context.Context) ([]demoPhase, string) {
 		if !ok {
 			return "no token was minted after the outage", false
 		}
-		return fmt.Sprintf("served by the static fallback token (%d uses), then token %s minted", d.m.Status().Counters.FallbackUses, e.Fingerprint), true
+		return fmt.Sprintf("served by the static fallback token (%s), then token %s minted", plural(d.m.Status().Counters.FallbackUses, "use"), e.Fingerprint), true
 	}) {
 		return out, "cold start"
 	}
@@ -358,15 +358,15 @@ func (d *demo) phases(ctx context.Context) ([]demoPhase, string) {
 		}
 	}
 
-	if !phase(fmt.Sprintf("%d scheduled rotations", o.rotations), func() (string, bool) {
+	if !phase(plural(o.rotations, "scheduled rotation"), func() (string, bool) {
 		for i := range o.rotations {
 			e, ok := nextMint()
 			if !ok {
-				return fmt.Sprintf("only %d rotations", i), false
+				return "only " + plural(i, "rotation"), false
 			}
 			d.logf("  token %s minted in the background, expires in %v", e.Fingerprint, time.Until(e.Expiry).Round(100*time.Millisecond))
 		}
-		return fmt.Sprintf("%d tokens minted before expiry; no request waited", o.rotations), true
+		return plural(o.rotations, "token") + " minted before expiry; no request waited", true
 	}) {
 		return out, "rotation"
 	}
@@ -389,7 +389,7 @@ func (d *demo) phases(ctx context.Context) ([]demoPhase, string) {
 		if !ok {
 			return "no token was minted after the outage", false
 		}
-		return fmt.Sprintf("%d token requests answered 503, the valid token kept serving, then token %s minted", failedReqs, e.Fingerprint), true
+		return fmt.Sprintf("%s answered 503, the valid token kept serving, then token %s minted", plural(failedReqs, "token request"), e.Fingerprint), true
 	}) {
 		return out, "outage"
 	}
@@ -414,8 +414,8 @@ func (d *demo) phases(ctx context.Context) ([]demoPhase, string) {
 		if after.Mints == before.Mints {
 			return "no token was minted after the revocation", false
 		}
-		return fmt.Sprintf("%d requests got 401 and succeeded on one retry; %d token(s) minted for them",
-			after.Retries401-before.Retries401, after.Mints-before.Mints), true
+		return fmt.Sprintf("%s got 401 and succeeded on one retry; %s minted for them",
+			plural(after.Retries401-before.Retries401, "request"), plural(after.Mints-before.Mints, "token")), true
 	}) {
 		return out, "revocation"
 	}
@@ -464,7 +464,7 @@ func demoLive(ctx context.Context, c *call) error {
 		return err
 	}
 	defer ss.Close()
-	fmt.Fprintf(c.stderr, "ebaytoken demo --live: %d Browse searches against %s (%s)\n", c.demo.requests, c.s.Endpoint.APIURL, c.s.environmentName())
+	fmt.Fprintf(c.stderr, "ebaytoken demo --live: %s against %s (%s)\n", plural(c.demo.requests, "Browse search"), c.s.Endpoint.APIURL, ss.m.Status().Environment)
 	start := time.Now()
 	client := ss.m.Client()
 	u := strings.TrimSuffix(c.s.Endpoint.APIURL, "/") + "/buy/browse/v1/item_summary/search?limit=1&q="
@@ -493,4 +493,16 @@ func demoLive(ctx context.Context, c *call) error {
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("%d of %d requests failed; first: %s", sum.Failures, sum.Requests, sum.FirstFailure)}
 	}
 	return nil
+}
+
+// plural is "1 token", "2 tokens": n and the noun, in the plural unless n
+// is 1 ("retry", "retries").
+func plural[N int | int64](n N, noun string) string {
+	if n != 1 {
+		if stem, ok := strings.CutSuffix(noun, "y"); ok && stem != "" && !strings.ContainsAny(stem[len(stem)-1:], "aeiou") {
+			noun = stem + "ie"
+		}
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }

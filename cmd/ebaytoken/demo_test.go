@@ -34,6 +34,8 @@ func TestDemo(t *testing.T) {
 	}
 	if len(sum.Phases) != 4 {
 		t.Errorf("phases: %+v", sum.Phases)
+	} else if want := "1 token minted before expiry; no request waited"; sum.Phases[1].Outcome != want {
+		t.Errorf("rotation phase: got %q; want %q", sum.Phases[1].Outcome, want)
 	}
 	if took > 25*time.Second {
 		t.Errorf("demo --quick took %v", took)
@@ -52,6 +54,26 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"requests", "failures          0", "token mints", "401 retries", "fallback uses"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		noun string
+		want string
+	}{
+		{0, "token", "0 tokens"},
+		{1, "token", "1 token"},
+		{2, "token", "2 tokens"},
+		{1, "retry", "1 retry"},
+		{3, "retry", "3 retries"},
+		{1, "use", "1 use"},
+		{-1, "token", "-1 tokens"},
+	} {
+		if got := plural(tc.n, tc.noun); got != tc.want {
+			t.Errorf("plural(%d, %q) = %q; want %q", tc.n, tc.noun, got, tc.want)
 		}
 	}
 }

@@ -11,6 +11,8 @@
 //	ebaytoken accounts ACTION         the sellers the app acts for: list, show, remove, connect-url, add
 //	ebaytoken serve                   the refresh daemon: health, metrics, alerts
 //	ebaytoken demo                    run the library against a fake eBay
+//	ebaytoken fake-ebay               a fake eBay for the other subcommands to try offline
+//	ebaytoken version                 the module version and VCS revision
 //
 // status, refresh, force-refresh, validate and token act for one seller
 // with --account ID; serve --accounts onboards sellers and honours eBay's
@@ -73,13 +75,17 @@ type command struct {
 	name    string
 	args    string // positional arguments, for the usage line
 	summary string
+	details string // help's text after the flags, if any
 	// data: the output is data, so the subcommand takes --json.
 	data bool
 	// minArgs and maxArgs bound the positional arguments.
 	minArgs, maxArgs int
 	// flags registers the subcommand's own flags, if any.
 	flags func(fs *flag.FlagSet, c *call)
-	// noCommon: the subcommand takes none of the configuration flags.
+	// reads are the settings the subcommand reads, by flag and
+	// environment. Zero: managerSettings.
+	reads settingSet
+	// noCommon: the subcommand reads no setting.
 	noCommon bool
 	run      func(ctx context.Context, c *call) error
 }
@@ -100,20 +106,24 @@ func init() {
 		{name: "token", summary: "print the current access token alone, refreshing it if needed",
 			data: true, flags: accountFlag, run: forSeller(cmdToken)},
 		{name: "consent-url", summary: "print the seller consent URL for the configured RuName and scopes",
-			data: true, flags: consentFlags, run: cmdConsentURL},
+			data: true, flags: consentFlags, reads: consentSettings, run: cmdConsentURL},
 		{name: "exchange", args: "CODE|URL|-", minArgs: 1, maxArgs: 1,
 			summary: "trade an authorization code (or the whole redirect URL; - reads it from stdin) for a refresh token",
-			data:    true, run: cmdExchange},
+			data:    true, reads: exchangeSettings, run: cmdExchange},
 		{name: "accounts", args: "ACTION [ID|CODE]", minArgs: 1, maxArgs: 2,
 			summary: "the sellers the app acts for: list, show ID, remove ID, connect-url, add CODE|URL|-",
-			data:    true, flags: accountsFlags, run: cmdAccounts},
+			data:    true, reads: accountsSettings, flags: accountsFlags, run: cmdAccounts},
 		{name: "signing-key", args: "create|show|import", minArgs: 1, maxArgs: 1,
 			summary: "the key eBay's digital signatures need for EU/UK sellers: create it at eBay, show it, or import one; kept in the store",
-			data:    true, flags: signingKeyFlags, run: cmdSigningKey},
+			data:    true, reads: signingKeySettings, flags: signingKeyFlags, run: cmdSigningKey},
 		{name: "serve", summary: "keep the token fresh; serve /healthz, /metrics and /status; send alerts to webhooks",
-			flags: serveFlags, run: cmdServe},
+			flags: serveFlags, reads: serveSettings, run: cmdServe},
 		{name: "demo", summary: "run concurrent Browse searches through a Manager against a fake eBay, with rotations, a revocation and an outage",
 			data: true, flags: demoFlags, run: cmdDemo},
+		{name: "fake-ebay", summary: "run a fake eBay on loopback and print the settings that point the other subcommands at it",
+			details: fakeDetails, noCommon: true, flags: fakeFlags, run: cmdFakeEBay},
+		{name: "version", summary: "print the module version and the VCS revision the command was built from",
+			data: true, noCommon: true, run: cmdVersion},
 	}
 }
 
@@ -135,6 +145,7 @@ type call struct {
 	args   []string
 	json   bool
 	common *commonFlags
+	global globalFlags
 	s      *settings
 	log    *slog.Logger
 
@@ -146,6 +157,7 @@ type call struct {
 	// sellerEvents receives the events of sellers' Managers (serve).
 	sellerEvents atomic.Pointer[func(ebayauth.Event)]
 	demo         demoOptions
+	fake         fakeOptions
 	account      string          // --account: act for this seller
 	accounts     accountsOptions // the accounts subcommand, and the sellers --account and serve --accounts open
 }
@@ -165,12 +177,19 @@ var failed = &exitError{code: exitFailure}
 // tweaks to set what has no flag, such as serve's HTTP limits.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, tweaks ...func(*call)) int {
 	errw := &syncWriter{w: stderr}
-	if len(args) == 0 {
+	global, args, err := parseGlobal(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(errw, "ebaytoken: %v; run 'ebaytoken help' for usage\n", err)
+		return exitUsage
+	case len(args) == 0:
 		fmt.Fprintln(errw, "ebaytoken: missing subcommand; run 'ebaytoken help' for usage")
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	if args[0] == "help" {
 		if len(args) > 1 {
 			if c := lookupCommand(args[1]); c != nil {
 				fs, _ := newFlagSet(c, &call{cmd: c, stderr: errw})
@@ -189,7 +208,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(errw, "ebaytoken: unknown subcommand %q; run 'ebaytoken help' for usage\n", args[0])
 		return exitUsage
 	}
-	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw}
+	c := &call{cmd: cmd, stdin: stdin, stdout: stdout, stderr: errw, global: global}
 	for _, t := range tweaks {
 		t(c)
 	}
@@ -278,10 +297,10 @@ func (c *call) printNotes() {
 // cliLogger is the library's logger for the one-shot subcommands: silent
 // unless -v, since the command reports outcomes itself.
 func (c *call) cliLogger() *slog.Logger {
-	if c.common == nil || !c.common.verbose {
+	if !c.verbose() {
 		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(newTextHandler(c.stderr, slog.LevelDebug))
 }
 
 // newFlagSet builds the flag set of cmd, writing into c.
@@ -289,8 +308,8 @@ func newFlagSet(cmd *command, c *call) (*flag.FlagSet, *commonFlags) {
 	fs := flag.NewFlagSet("ebaytoken "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	var common *commonFlags
-	if !cmd.noCommon {
-		common = addCommon(fs, cmd.name == "serve")
+	if reads := cmd.settings(); reads != 0 {
+		common = addCommon(fs, reads)
 	}
 	if cmd.data {
 		fs.BoolVar(&c.json, "json", false, "print JSON")
@@ -306,6 +325,9 @@ func newFlagSet(cmd *command, c *call) (*flag.FlagSet, *commonFlags) {
 		}
 		fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", line, cmd.summary)
 		printFlags(fs)
+		if cmd.details != "" {
+			fmt.Fprintf(w, "\n%s", cmd.details)
+		}
 	}
 	return fs, common
 }
@@ -372,7 +394,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `ebaytoken keeps eBay OAuth tokens fresh and lets you see and drive them.
 
-usage: ebaytoken SUBCOMMAND [flags] [args]
+usage: ebaytoken [-v] SUBCOMMAND [flags] [args]
+
+  -v  `+verboseUsage+` (also after the subcommand)
 
 subcommands:
 `)
@@ -386,7 +410,8 @@ subcommands:
 	}
 	tw.Flush()
 	fmt.Fprint(w, `
-Run 'ebaytoken help SUBCOMMAND' for its flags.
+Each subcommand reads only the settings it uses, by flag and environment;
+run 'ebaytoken help SUBCOMMAND' for its flags.
 
 configuration (flags over environment over --config file; the original
 Django names work too, and where two names disagree a note says which won):
@@ -400,7 +425,8 @@ Django names work too, and where two names disagree a note says which won):
 	tw.Flush()
 	fmt.Fprint(w, `
 Secrets have no flag (flags show in ps and shell history). Tokens and secrets
-are printed only by 'token' and 'exchange'; elsewhere a fingerprint stands in.
+are printed only by 'token' and 'exchange' (and 'fake-ebay', the fake's own);
+elsewhere a fingerprint stands in.
 
 exit status: 0 success, 1 failure (status: unhealthy), 2 usage or configuration error.
 `)
@@ -415,9 +441,9 @@ func envTable() [][4]string {
 		{"refresh token expiry", "--refresh-token-expiry", envRefreshTokenExp, "-"},
 		{"scopes", "--scopes", envScopes, "-"},
 		{"environment", "--env", envEnvironment, "-"},
-		{"token endpoint override", "--token-url", envTokenURL, "-"},
-		{"REST API base override", "--api-url", envAPIURL, "-"},
-		{"consent page override", "--auth-url", envAuthURL, "-"},
+		{"REST API base (token and consent URLs derive)", "--api-url", envAPIURL, "-"},
+		{"token endpoint (needs --api-url too)", "--token-url", envTokenURL, "-"},
+		{"consent page (needs --api-url too)", "--auth-url", envAuthURL, "-"},
 		{"fallback token", "-", envFallback, djangoUserToken},
 		{"RuName", "--runame", envRuName, "-"},
 		{"Redis store", "--redis", envRedisURL, "-"},

@@ -82,7 +82,14 @@ func (f *fake) allSecrets() []string {
 // raw or URL-encoded.
 func (f *fake) assertNoSecrets(t *testing.T, texts ...string) {
 	t.Helper()
-	for _, s := range f.allSecrets() {
+	assertNoSecrets(t, f.allSecrets(), texts...)
+}
+
+// assertNoSecrets fails if any of secrets appears in texts, raw or
+// URL-encoded.
+func assertNoSecrets(t *testing.T, secrets []string, texts ...string) {
+	t.Helper()
+	for _, s := range secrets {
 		if s == "" {
 			continue
 		}

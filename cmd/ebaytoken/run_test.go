@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,45 +88,121 @@ func TestMissingCredentials(t *testing.T) {
 }
 
 func TestBadSettings(t *testing.T) {
+	const legacy = "AgAAAA**AQAAAA**aAAAAA**legacy+auth+n+auth+token=="
 	tests := []struct {
 		name    string
 		env     map[string]string
 		args    []string
 		mention string
+		// not: what the message must not say (another setting's name).
+		not []string
 	}{
-		{"negative buffer", map[string]string{envRefreshBuffer: "-5m"}, nil, envRefreshBuffer},
-		{"negative buffer flag", nil, []string{"--refresh-buffer", "-1h"}, "--refresh-buffer"},
-		{"negative Django buffer", map[string]string{djangoBufferHours: "-1"}, nil, djangoBufferHours},
-		{"buffer not a number", map[string]string{djangoBufferHours: "soon"}, nil, djangoBufferHours},
-		{"buffer not a duration", map[string]string{envRefreshBuffer: "an hour"}, nil, envRefreshBuffer},
-		{"unknown environment", map[string]string{envEnvironment: "staging"}, nil, envEnvironment},
-		{"unknown environment flag", nil, []string{"--env", "qa"}, "--env"},
-		{"malformed token URL", map[string]string{envTokenURL: "://nope"}, nil, envTokenURL},
-		{"relative API URL", map[string]string{envAPIURL: "api.ebay.com"}, nil, envAPIURL},
-		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url"},
-		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL},
-		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey},
-		{"negative interval", map[string]string{envValidateInterval: "-30"}, nil, envValidateInterval},
-		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, nil, envRefreshInterval},
-		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, nil, envRefreshEnabled},
-		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout},
-		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes},
-		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp},
-		{"missing config file", nil, []string{"--config", "/nonexistent/ebay.yaml"}, "--config"},
-		{"no-store and redis", nil, []string{"--no-store", "--redis", "redis://127.0.0.1:1"}, "--no-store"},
+		{"negative buffer", map[string]string{envRefreshBuffer: "-5m"}, nil, envRefreshBuffer, nil},
+		{"negative buffer flag", nil, []string{"--refresh-buffer", "-1h"}, "--refresh-buffer", nil},
+		{"negative Django buffer", map[string]string{djangoBufferHours: "-1"}, nil, djangoBufferHours, nil},
+		{"buffer not a number", map[string]string{djangoBufferHours: "soon"}, nil, djangoBufferHours, nil},
+		{"buffer not a duration", map[string]string{envRefreshBuffer: "an hour"}, nil, envRefreshBuffer, nil},
+		{"unknown environment", map[string]string{envEnvironment: "staging"}, nil, envEnvironment, nil},
+		{"unknown environment flag", nil, []string{"--env", "qa"}, "--env", nil},
+		{"malformed token URL", map[string]string{envTokenURL: "://nope", envAPIURL: "http://127.0.0.1:1"}, nil, envTokenURL, nil},
+		{"relative API URL", map[string]string{envAPIURL: "api.ebay.com"}, nil, envAPIURL, nil},
+		{"ftp API URL flag", nil, []string{"--api-url", "ftp://api.ebay.com"}, "--api-url", nil},
+		{"bad redis URL", map[string]string{envRedisURL: "http://localhost:6379"}, nil, envRedisURL, nil},
+		{"bad redis database flag", nil, []string{"--redis", "redis://127.0.0.1:6379/notadb"}, "--redis", []string{envRedisURL}},
+		{"bad redis database", map[string]string{envRedisURL: "redis://127.0.0.1:6379/notadb"}, nil, envRedisURL, []string{"--redis"}},
+		{"bad seal key", map[string]string{envRedisSealKey: "abcd"}, nil, envRedisSealKey, nil},
+		// serve's schedule: only serve reads it.
+		{"negative interval", map[string]string{envValidateInterval: "-30"}, []string{"serve"}, envValidateInterval, nil},
+		{"bad interval", map[string]string{envRefreshInterval: "hourly"}, []string{"serve"}, envRefreshInterval, nil},
+		{"bad switch", map[string]string{envRefreshEnabled: "maybe"}, []string{"serve"}, envRefreshEnabled, nil},
+		{"bad listen address", nil, []string{"serve", "--listen", "not-an-addr"}, "--listen", []string{envListen}},
+		{"bad listen port", map[string]string{envListen: "127.0.0.1:http-ish"}, []string{"serve"}, envListen, []string{"--listen"}},
+		{"bad cache timeout", map[string]string{djangoCacheTimeout: "long"}, nil, djangoCacheTimeout, nil},
+		{"scope not a URL", map[string]string{envScopes: "api_scope"}, nil, envScopes, nil},
+		{"scopes all separators", map[string]string{envScopes: ",,,"}, nil, envScopes, nil},
+		{"scope over http", map[string]string{envScopes: "http://api.ebay.com/oauth/api_scope"}, nil, envScopes, nil},
+		{"scope flag over http", nil, []string{"--scopes", "http://api.ebay.com/oauth/api_scope"}, "--scopes", []string{envScopes}},
+		{"bad refresh token expiry", map[string]string{envRefreshTokenExp: "next year"}, nil, envRefreshTokenExp, nil},
+		{"missing config file", nil, []string{"--config", "/nonexistent/ebay.yaml"}, "--config", []string{envConfig}},
+		{"missing config file from the environment", map[string]string{envConfig: "/nonexistent/ebay.yaml"}, nil, envConfig, []string{"--config"}},
+		{"no-store and redis", nil, []string{"--no-store", "--redis", "redis://127.0.0.1:1"}, "--no-store", nil},
+		{"legacy fallback, Django name", map[string]string{djangoUserToken: legacy}, nil, djangoUserToken, []string{"Config."}},
+		{"legacy fallback", map[string]string{envFallback: legacy}, nil, envFallback, []string{djangoUserToken, "Config."}},
+		{"fallback with a space", map[string]string{envFallback: "v^1.1#two words"}, nil, envFallback, []string{"Config."}},
+		{"token URL alone", map[string]string{envTokenURL: "http://127.0.0.1:1/identity/v1/oauth2/token"}, nil, envTokenURL, nil},
+		{"token URL flag alone", nil, []string{"--token-url", "http://127.0.0.1:1/identity/v1/oauth2/token"}, "--token-url", []string{envTokenURL}},
+		{"eBay token URL with a custom API", map[string]string{envAPIURL: "http://127.0.0.1:1", envTokenURL: ebayauth.Production.TokenURL}, nil, envTokenURL, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
+			t.Setenv(envAPIURL, "") // the fake's URL, unless the case sets one
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			r := runCLI(t, append([]string{"status"}, tt.args...)...).want(t, 2)
+			args := append([]string{"status"}, tt.args...)
+			if len(tt.args) > 0 && tt.args[0] == "serve" {
+				args = tt.args
+				if !slices.Contains(args, "--listen") && tt.env[envListen] == "" {
+					args = append(args, "--listen", "127.0.0.1:0") // should it start after all
+				}
+			}
+			r := runCLI(t, args...).want(t, 2)
 			if !strings.Contains(r.stderr, tt.mention) {
 				t.Errorf("the error does not name %s:\n%s", tt.mention, r)
 			}
+			for _, n := range tt.not {
+				if strings.Contains(r.stderr, n) {
+					t.Errorf("the error names %s, which the case does not use:\n%s", n, r)
+				}
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("a usage error should be one line:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "AgAAAA**") || strings.Contains(r.stderr, "two words") {
+				t.Errorf("the error shows the fallback token:\n%s", r.stderr)
+			}
 			if n := f.TotalTokenRequests(); n != 0 {
 				t.Errorf("a bad configuration made %d token requests", n)
+			}
+		})
+	}
+}
+
+// TestLegacyFallbackMessage: the message names the variable set and the
+// token eBay wants instead.
+func TestLegacyFallbackMessage(t *testing.T) {
+	newFake(t)
+	t.Setenv(djangoUserToken, "AgAAAA**AQAAAA**aAAAAA**legacy==")
+	r := runCLI(t, "token").want(t, 2)
+	for _, want := range []string{djangoUserToken, "Auth'n'Auth", "OAuth", "v^1.1#", envFallback} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// TestScopesAgreeWithLibrary: the command accepts a scope setting exactly
+// when ebayauth.Config.Check accepts its scopes.
+func TestScopesAgreeWithLibrary(t *testing.T) {
+	for _, v := range []string{
+		ebayauth.ScopeAPI,
+		ebayauth.ScopeAPI + " " + ebayauth.ScopeAPI + "/sell.inventory",
+		ebayauth.ScopeAPI + ",\n" + ebayauth.ScopeAPI + "/sell.account",
+		"http://api.ebay.com/oauth/api_scope",
+		"https://",
+		"api_scope",
+		"ftp://api.ebay.com/oauth/api_scope",
+		"https://api.ebay.com/oauth/api_scope%zz",
+	} {
+		t.Run(v, func(t *testing.T) {
+			newFake(t)
+			t.Setenv(envScopes, v)
+			scopes := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' })
+			libErr := ebayauth.Config{ClientID: "id", ClientSecret: "secret", Scopes: scopes}.Check()
+			r := runCLI(t, "consent-url", "--runame", "R")
+			if got, want := r.code == exitUsage, libErr != nil; got != want {
+				t.Errorf("command refuses: %v; library refuses: %v (%v)\n%s", got, want, libErr, r)
 			}
 		})
 	}
@@ -187,7 +264,7 @@ func TestRefreshAndStatus(t *testing.T) {
 	}
 	r = runCLI(t, "status").want(t, 0)
 	outputs = append(outputs, r.stdout, r.stderr)
-	for _, want := range []string{"fresh (healthy)", "application", "production (", "scopes:", "last refresh:", "stored in:", "file:"} {
+	for _, want := range []string{"fresh (healthy)", "application", "custom (", "scopes:", "last refresh:", "stored in:", "file:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status text lacks %q:\n%s", want, r.stdout)
 		}
@@ -379,6 +456,78 @@ func TestValidate(t *testing.T) {
 			t.Errorf("validate without a token:\n%s", r)
 		}
 	})
+	t.Run("fallback", func(t *testing.T) {
+		// No token can be minted: validate checks the static fallback
+		// token, which eBay (here the fake, which never issued it) refuses.
+		f := newFake(t)
+		fallback := f.secret("v^1.1#fallback+token/==")
+		t.Setenv(envFallback, fallback)
+		f.FailNext(-1, http.StatusUnauthorized, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+		r := runCLI(t, "validate").want(t, 1)
+		want := "invalid: eBay answered the static fallback token " + fingerprint(fallback) + " with HTTP 401\n"
+		if !strings.HasPrefix(r.stdout, want) {
+			t.Errorf("got %q; want it to start %q", r.stdout, want)
+		}
+		if first, _, _ := strings.Cut(r.stdout, "\n"); strings.Contains(first, "  ") {
+			t.Errorf("double space in %q", first)
+		}
+		r = runCLI(t, "validate", "--json").want(t, 1)
+		var vr validateResult
+		if err := json.Unmarshal([]byte(r.stdout), &vr); err != nil {
+			t.Fatal(err)
+		}
+		if !vr.Fallback || vr.Fingerprint != fingerprint(fallback) || vr.StatusCode != http.StatusUnauthorized {
+			t.Errorf("validate --json: %+v; want the fallback's fingerprint and HTTP 401", vr)
+		}
+		f.assertNoSecrets(t, r.stdout, r.stderr)
+	})
+}
+
+// TestEnvironmentAgrees: status, status --json and serve's /status name
+// the environment as the library does: "custom" for a fake eBay.
+func TestEnvironmentAgrees(t *testing.T) {
+	f := newFake(t)
+	m, err := ebayauth.New(ebayauth.Config{ClientID: ebaytest.ClientID, ClientSecret: ebaytest.ClientSecret,
+		Endpoint: f.Endpoint(), Store: ebayauth.NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := m.Status().Environment
+	m.Close()
+	if lib != "custom" {
+		t.Fatalf("the library says %q", lib)
+	}
+	runCLI(t, "refresh").want(t, 0)
+	if d := statusJSON(t, 0); d.Environment != lib || d.Endpoint != strings.TrimPrefix(f.URL, "http://") {
+		t.Errorf("status --json: environment %q, endpoint %q; want %q, the fake's host", d.Environment, d.Endpoint, lib)
+	}
+	r := runCLI(t, "status").want(t, 0)
+	if want := "environment:    custom (" + strings.TrimPrefix(f.URL, "http://") + ")\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.stdout)
+	}
+	s := startServe(t)
+	_, body := s.get(t, "/status")
+	var d statusDoc
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Environment != lib {
+		t.Errorf("/status environment %q; want %q", d.Environment, lib)
+	}
+	for _, rec := range s.logs(t) {
+		if rec["msg"] == "ebaytoken: serving" && rec["environment"] != "custom ("+strings.TrimPrefix(f.URL, "http://")+")" {
+			t.Errorf("serve's start line: environment %v", rec["environment"])
+		}
+	}
+	t.Run("eBay's", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv(envClientID, ebaytest.ClientID)
+		t.Setenv(envClientSecret, ebaytest.ClientSecret)
+		t.Setenv(envEnvironment, "sandbox")
+		if d := statusJSON(t, 1, "--no-store"); d.Environment != "sandbox" || d.Endpoint != "" {
+			t.Errorf("environment %q, endpoint %q; want sandbox and none", d.Environment, d.Endpoint)
+		}
+	})
 }
 
 func TestConsentAndExchange(t *testing.T) {
@@ -494,7 +643,7 @@ func TestExchangeErrors(t *testing.T) {
 	})
 	t.Run("stdin and json", func(t *testing.T) {
 		code := f.IssueCode()
-		r := runStdin(t, code+"\n", "exchange", "-", "--json", "--no-store").want(t, 0)
+		r := runStdin(t, code+"\n", "exchange", "-", "--json").want(t, 0)
 		var er exchangeResult
 		if err := json.Unmarshal([]byte(r.stdout), &er); err != nil {
 			t.Fatal(err)

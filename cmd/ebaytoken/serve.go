@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ebayauth/ebayauth"
@@ -118,17 +119,24 @@ func serveFlags(fs *flag.FlagSet, c *call) {
 // metrics and status over HTTP, and alerts webhooks. It runs until ctx ends.
 func cmdServe(ctx context.Context, c *call) error {
 	level := slog.LevelInfo
-	if c.common.verbose {
+	if c.verbose() {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(newJSONHandler(c.stderr, level))
 	c.log = log
 	for _, n := range c.s.notes {
 		log.Warn("ebaytoken: " + n)
 	}
 	o := c.serve
+	listenFrom := "--listen"
 	if o.listen == "" {
-		o.listen = firstNonEmpty(os.Getenv(envListen), "127.0.0.1:8080")
+		o.listen, listenFrom = os.Getenv(envListen), envListen
+	}
+	if o.listen == "" {
+		o.listen, listenFrom = "127.0.0.1:8080", "the default listen address"
+	}
+	if err := checkListen(o.listen); err != nil {
+		return usagef("%s: %v", listenFrom, err)
 	}
 	if len(o.webhooks) == 0 {
 		o.webhooks = strings.FieldsFunc(os.Getenv(envWebhook), func(r rune) bool { return r == ' ' || r == ',' })
@@ -206,8 +214,7 @@ func cmdServe(ctx context.Context, c *call) error {
 		return err
 	}
 	collector.SetStatus(ss.m.Status)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector)
+	reg := metricsRegistry(collector)
 
 	mux := serveMux(ss, reg, notifier, con)
 	if err := accts.mount(mux, ss.m.Client(), recorder); err != nil {
@@ -219,7 +226,7 @@ func cmdServe(ctx context.Context, c *call) error {
 	if err != nil {
 		ss.Close()
 		closeNotifier()
-		return &exitError{code: exitFailure, msg: fmt.Sprintf("--listen %s: %v", o.listen, err)}
+		return listenError(listenFrom, o.listen, err)
 	}
 	accts.setPublic(ln.Addr().String())
 	srv := newHTTPServer(mux, log, o.limits)
@@ -266,6 +273,14 @@ func cmdServe(ctx context.Context, c *call) error {
 	closeNotifier()
 	log.Info("ebaytoken: stopped")
 	return failure
+}
+
+// metricsRegistry is what /metrics exports: the Manager's collector and
+// the standard Go runtime and process collectors, go_* and process_*.
+func metricsRegistry(c prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // webhookSecret returns the secret that signs alerts and where it came

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/ebayauth/ebayauth/internal/syncbuf"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -368,6 +370,50 @@ func TestServe(t *testing.T) {
 	f.assertNoSecrets(t, s.stderr.String(), metricsText, statusText, healthText, hook.allBodies())
 }
 
+// TestServeMetricsLint: serve's /metrics passes promtool's checks (the
+// same linter, promlint, on the text Prometheus scrapes) and carries the
+// Go runtime's and the process's standard metrics beside ebayauth's.
+func TestServeMetricsLint(t *testing.T) {
+	f := newFake(t)
+	t.Setenv(envFallback, f.secret("v^1.1#fallback+token/=="))
+	s := startServe(t)
+	eventually(t, 10*time.Second, "a token", func() bool {
+		code, _ := s.health(t)
+		return code == http.StatusOK
+	})
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
+	req.Header.Set("Accept", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.New(bytes.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	m := s.metrics(t)
+	for _, name := range []string{"go_goroutines", "go_info", "process_start_time_seconds", "ebayauth_healthy",
+		"ebayauth_fallback_uses_total", "ebayauth_store_errors_total", "ebayauth_store_hits_total"} {
+		found := false
+		for k := range m {
+			if k == name || strings.HasPrefix(k, name+"{") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
+
 func TestServeUnhealthy(t *testing.T) {
 	f := newFake(t)
 	const secret = "s3cret-for-hmac"
@@ -419,7 +465,7 @@ func TestServeRefreshDisabled(t *testing.T) {
 	// The token is adopted before the validation's probe ends.
 	eventually(t, 10*time.Second, "the validation's metrics", func() bool {
 		m := s.metrics(t)
-		return m[`ebayauth_refreshes_total{result="store"}`] == 1 && m[`ebayauth_validations_total{result="valid"}`] >= 1
+		return m[`ebayauth_store_hits_total`] == 1 && m[`ebayauth_validations_total{result="valid"}`] >= 1
 	})
 }
 
@@ -433,7 +479,7 @@ func TestServeErrors(t *testing.T) {
 	}{
 		{"bad webhook", []string{"--webhook", "not a url"}, 2, "--webhook"},
 		{"secret file without webhook", []string{"--webhook-secret-file", "/nonexistent"}, 2, "--webhook-secret-file: no --webhook to sign for"},
-		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 1, "--listen"},
+		{"bad listen address", []string{"--listen", "256.0.0.1:bad"}, 2, "--listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -736,5 +782,29 @@ func TestServeHelpSecretFlags(t *testing.T) {
 				t.Errorf("help lists %q: %v; want %v\n%s", tc.flag, got, tc.want, r.stdout)
 			}
 		})
+	}
+}
+
+// TestServeLogDurations: serve's JSON logs give durations as Go duration
+// strings ("8.39ms"), as the -v text logs do, not as bare nanoseconds.
+func TestServeLogDurations(t *testing.T) {
+	newFake(t)
+	s := startServe(t)
+	var took any
+	eventually(t, 10*time.Second, "the refresh's log line", func() bool {
+		for _, rec := range s.logs(t) {
+			if rec["msg"] == "ebayauth: token refreshed" {
+				took = rec["took"]
+				return true
+			}
+		}
+		return false
+	})
+	str, ok := took.(string)
+	if !ok {
+		t.Fatalf("took = %v (%T); want a duration string", took, took)
+	}
+	if _, err := time.ParseDuration(str); err != nil {
+		t.Errorf("took = %q: %v", str, err)
 	}
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"crypto"
 	"context"
+	"crypto"
 	"errors"
 	"flag"
 	"fmt"

@@ -38,8 +38,12 @@ type statusDoc struct {
 type session struct {
 	c          *call
 	m          *ebayauth.Manager
-	store      ebayauth.Store // also where the signing key is kept
+	tokens     ebayauth.Store // the store; also where the signing key is kept
 	closeStore func()
+	// store collects the store's troubles; Close shows them on stderr
+	// unless storeShown (status shows them in its output, serve logs them).
+	store      *storeWatch
+	storeShown bool
 }
 
 // open builds the Manager of the settings, over their store. hooks get the
@@ -51,29 +55,44 @@ func (c *call) open(hooks ...func(ebayauth.Event)) (*session, error) {
 	if err := c.s.needCredentials(); err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(c.s, c.log)
+	watch := &storeWatch{}
+	store, closeStore, err := openStore(c.s, watch.logger(c.log.Handler()))
 	if err != nil {
 		return nil, err
 	}
 	cfg := c.s.config()
 	cfg.Store = store
 	cfg.Logger = c.log
-	if len(hooks) > 0 {
-		cfg.OnEvent = ebayauth.TeeEvents(hooks...)
-	}
+	cfg.OnEvent = ebayauth.TeeEvents(append([]func(ebayauth.Event){watch.observe}, hooks...)...)
 	m, err := ebayauth.New(cfg)
 	if err != nil {
 		closeStore()
 		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "ebayauth: "))
 	}
-	return &session{c: c, m: m, store: store, closeStore: closeStore}, nil
+	return &session{c: c, m: m, tokens: store, closeStore: closeStore, store: watch, storeShown: c.cmd.name == "serve"}, nil
 }
 
 // Close stops the Manager (which finishes its writes to the store) and
-// closes the store.
+// closes the store; then it warns of the store's troubles, if any.
 func (ss *session) Close() {
 	ss.m.Close()
 	ss.closeStore()
+	if ss.storeShown {
+		return
+	}
+	for _, cause := range ss.store.causes() {
+		ss.c.notef("warning: token store %s: %s", ss.m.Status().Store, cause)
+	}
+}
+
+// storeWarnings adds the store's troubles to d, a status of the store:
+// warnings naming it and the cause, and the store unhealthy.
+func (ss *session) storeWarnings(d *statusDoc) {
+	ss.storeShown = true
+	for _, cause := range ss.store.causes() {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("cannot read the store %s: %s", d.Store, cause))
+		d.StoreHealthy = false
+	}
 }
 
 // status is the Manager's status as seen by source ("store" or "process").
@@ -86,8 +105,7 @@ func (ss *session) status(source string) *statusDoc {
 // finish adds the warnings every status document carries.
 func (ss *session) finish(d *statusDoc) {
 	d.Account = ss.c.account
-	d.Environment = ss.c.s.Environment
-	if ss.c.s.Custom {
+	if ss.c.s.Custom { // d.Environment says "custom", as the library does
 		d.Endpoint = hostOf(ss.c.s.Endpoint.TokenURL)
 	}
 	if d.RefreshTokenExpiring {
@@ -149,7 +167,7 @@ func printStatus(w io.Writer, d *statusDoc) {
 	}
 	row("kind", "%s", d.Kind)
 	if d.Endpoint != "" {
-		row("environment", "%s (custom endpoint %s)", d.Environment, d.Endpoint)
+		row("environment", "%s (%s)", d.Environment, d.Endpoint)
 	} else {
 		row("environment", "%s", d.Environment)
 	}

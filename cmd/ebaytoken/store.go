@@ -25,8 +25,8 @@ func openStore(s *settings, log *slog.Logger) (store ebayauth.Store, close func(
 			opts = append(opts, redisstore.WithSealKey(s.RedisSealKey))
 		}
 		rs, err := redisstore.Open(s.RedisURL, opts...)
-		if err != nil {
-			return nil, nil, usagef("%s: %v", envRedisURL, err)
+		if err != nil { // its message shows the URL without its password
+			return nil, nil, usagef("%s: %v", s.RedisFrom, err)
 		}
 		return rs, func() { rs.Close() }, nil
 	case s.DatabaseURL != "":
@@ -44,8 +44,11 @@ func openStore(s *settings, log *slog.Logger) (store ebayauth.Store, close func(
 	} else {
 		fsStore, err = filestore.Default(filestore.WithLogger(log))
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("token file: %w", err)
+	switch {
+	case err != nil && s.StoreFileFrom != "":
+		return nil, nil, usagef("%s: %v", s.StoreFileFrom, err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("token file (the default; %s or --store-file names another): %w", envTokenFile, err)
 	}
 	return fsStore, func() {}, nil
 }
