@@ -25,7 +25,7 @@
 //	                                           (token_from_store events; a store hit is not a refresh)
 //	retries_401_total                          counter: requests retried after a 401
 //	validations_total{result="valid|invalid"}  counter: Validate outcomes
-//	invalid_grant_total                        counter: refresh tokens refused by eBay
+//	invalid_grant_total{account}               counter: refresh tokens refused by eBay, by seller
 //	mints_today                                gauge: tokens minted this UTC day (eBay caps mints a day)
 //	daily_mint_limit                           gauge: the cap, WithDailyMintLimit
 //
@@ -84,7 +84,7 @@ type Collector struct {
 	storeHits    prometheus.Counter
 	retries401   prometheus.Counter
 	validations  *prometheus.CounterVec
-	invalidGrant prometheus.Counter
+	invalidGrant *prometheus.CounterVec
 
 	mu    sync.Mutex // guards day and mints
 	day   int64      // UTC day number (days since 1970-01-01) of mints
@@ -162,10 +162,10 @@ func NewCollector(opts ...Option) *Collector {
 			Namespace: namespace, Name: "validations_total", ConstLabels: o.labels,
 			Help: "Token validations, by result.",
 		}, []string{"result"}),
-		invalidGrant: prometheus.NewCounter(prometheus.CounterOpts{
+		invalidGrant: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "invalid_grant_total", ConstLabels: o.labels,
-			Help: "Refreshes eBay refused with invalid_grant: the refresh token needs a new consent.",
-		}),
+			Help: "Refreshes eBay refused with invalid_grant: the refresh token needs a new consent. account is the seller's eBay user id (Accounts), empty for a single token.",
+		}, []string{"account"}),
 		mintsDesc:        desc("mints_today", "Tokens minted since midnight UTC."),
 		limitDesc:        desc("daily_mint_limit", "How many tokens may be minted a day."),
 		stateDesc:        desc("token_state", "1 for the current state of the token, 0 for the others.", "state"),
@@ -183,6 +183,7 @@ func NewCollector(opts ...Option) *Collector {
 	}
 	c.validations.WithLabelValues("valid")
 	c.validations.WithLabelValues("invalid")
+	c.invalidGrant.WithLabelValues("") // the single token's series, at 0 from the start
 	return c
 }
 
@@ -222,7 +223,9 @@ func (c *Collector) Observe(e ebayauth.Event) {
 	case ebayauth.EventValidationFailed:
 		c.validations.WithLabelValues("invalid").Inc()
 	case ebayauth.EventInvalidGrant:
-		c.invalidGrant.Inc()
+		// Labelled by seller: the series grow only with sellers whose
+		// refresh token eBay refused, which an operator must act on.
+		c.invalidGrant.WithLabelValues(e.Account).Inc()
 	}
 }
 

@@ -165,7 +165,7 @@ func TestCollectorScrape(t *testing.T) {
 		"ebayauth_retries_401_total{" + l + "}":                         3,
 		"ebayauth_validations_total{" + l + `,result="valid"}`:          1,
 		"ebayauth_validations_total{" + l + `,result="invalid"}`:        2,
-		"ebayauth_invalid_grant_total{" + l + "}":                       1,
+		"ebayauth_invalid_grant_total{account=\"\"," + l + "}":          1,
 		"ebayauth_mints_today{" + l + "}":                               2,
 		"ebayauth_daily_mint_limit{" + l + "}":                          500,
 		"ebayauth_token_state{" + l + `,state="fresh"}`:                 0,
@@ -354,9 +354,9 @@ func TestSeveralCollectors(t *testing.T) {
 	reg.MustRegister(a, b)
 	a.Observe(ebayauth.Event{Kind: ebayauth.EventInvalidGrant})
 	got := gather(t, reg)
-	if got[`ebayauth_invalid_grant_total{manager="a"}`] != 1 || got[`ebayauth_invalid_grant_total{manager="b"}`] != 0 {
+	if got[`ebayauth_invalid_grant_total{account="",manager="a"}`] != 1 || got[`ebayauth_invalid_grant_total{account="",manager="b"}`] != 0 {
 		t.Errorf("invalid_grant_total: a %v, b %v; want 1, 0",
-			got[`ebayauth_invalid_grant_total{manager="a"}`], got[`ebayauth_invalid_grant_total{manager="b"}`])
+			got[`ebayauth_invalid_grant_total{account="",manager="a"}`], got[`ebayauth_invalid_grant_total{account="",manager="b"}`])
 	}
 }
 
@@ -425,5 +425,29 @@ func TestCountsAreCounters(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestInvalidGrantNamesTheSeller: a seller's invalid_grant (Accounts) is
+// counted under the seller's eBay user id, so an alert can say whom to ask
+// for a new consent.
+func TestInvalidGrantNamesTheSeller(t *testing.T) {
+	c := ebayprom.NewCollector()
+	c.Observe(ebayauth.Event{Kind: ebayauth.EventInvalidGrant, Account: "hX3kq7Pz"})
+	c.Observe(ebayauth.Event{Kind: ebayauth.EventInvalidGrant, Account: "hX3kq7Pz"})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	n, err := testutil.GatherAndCount(reg, "ebayauth_invalid_grant_total")
+	if err != nil || n != 2 { // the single token's series and the seller's
+		t.Fatalf("series = %d, %v; want 2", n, err)
+	}
+	want := `
+# HELP ebayauth_invalid_grant_total Refreshes eBay refused with invalid_grant: the refresh token needs a new consent. account is the seller's eBay user id (Accounts), empty for a single token.
+# TYPE ebayauth_invalid_grant_total counter
+ebayauth_invalid_grant_total{account=""} 0
+ebayauth_invalid_grant_total{account="hX3kq7Pz"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ebayauth_invalid_grant_total"); err != nil {
+		t.Error(err)
 	}
 }
