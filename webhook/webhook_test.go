@@ -132,7 +132,7 @@ func TestPayloadAndSignature(t *testing.T) {
 	r := newReceiver(t, ok)
 	n := newNotifier(t, []string{r.URL + "/hook"}, webhook.WithSecret(secret))
 	before := time.Now().Truncate(time.Second)
-	at := time.Date(2025, 6, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	at := time.Date(2037, 6, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	n.Notify(ebayauth.Event{
 		Kind: ebayauth.EventRefreshFailed, Time: at, Fingerprint: "9f86d081",
 		Expiry: at.Add(time.Hour), Duration: time.Second, Err: errors.New("ebayauth: server error"),
@@ -181,15 +181,15 @@ func TestPayloadAndSignature(t *testing.T) {
 	}
 	want := []map[string]any{{
 		"kind":        "refresh_failed",
-		"time":        "2025-06-01T12:00:00Z",
+		"time":        "2037-06-01T12:00:00Z",
 		"message":     "eBay token refresh failed",
 		"source":      "test",
 		"fingerprint": "9f86d081",
-		"expiry":      "2025-06-01T13:00:00Z",
+		"expiry":      "2037-06-01T13:00:00Z",
 		"error":       "ebayauth: server error",
 	}, {
 		"kind":    "store_recovered",
-		"time":    "2025-06-01T12:00:00Z",
+		"time":    "2037-06-01T12:00:00Z",
 		"message": "the token store works again",
 		"source":  "test",
 	}}

@@ -519,15 +519,8 @@ func (sl *sellers) remove(ctx context.Context, id string) error {
 // consented.
 func accountsConnectURL(c *call) error {
 	c.printNotes()
-	var missing []string
-	if c.s.ClientID == "" {
-		missing = append(missing, envClientID+" (or "+djangoAppID+")")
-	}
-	if c.s.RuName == "" {
-		missing = append(missing, envRuName+" (or --runame, or redirecturi in --config)")
-	}
-	if len(missing) > 0 {
-		return usagef("missing %s", strings.Join(missing, " and "))
+	if err := c.s.needConsentSettings(); err != nil {
+		return err
 	}
 	if err := c.s.needCredentials(); err != nil {
 		return err

@@ -273,15 +273,8 @@ func consentFlags(fs *flag.FlagSet, c *call) {
 // consent-url: the URL a seller opens to consent.
 func cmdConsentURL(_ context.Context, c *call) error {
 	c.printNotes()
-	var missing []string
-	if c.s.ClientID == "" {
-		missing = append(missing, envClientID+" (or "+djangoAppID+")")
-	}
-	if c.s.RuName == "" {
-		missing = append(missing, envRuName+" (or --runame, or redirecturi in --config)")
-	}
-	if len(missing) > 0 {
-		return usagef("missing %s", strings.Join(missing, " and "))
+	if err := c.s.needConsentSettings(); err != nil {
+		return err
 	}
 	cfg := c.s.config()
 	if len(cfg.Scopes) == 0 {
@@ -371,4 +364,20 @@ func cmdExchange(ctx context.Context, c *call) error {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// needConsentSettings is the usage error for a consent URL without the
+// client id or the RuName it is made of; nil if both are set.
+func (s *settings) needConsentSettings() error {
+	var missing []string
+	if s.ClientID == "" {
+		missing = append(missing, envClientID+" (or "+djangoAppID+")")
+	}
+	if s.RuName == "" {
+		missing = append(missing, envRuName+" (or --runame, or redirecturi in --config)")
+	}
+	if len(missing) > 0 {
+		return usagef("missing %s", strings.Join(missing, " and "))
+	}
+	return nil
 }

@@ -247,8 +247,8 @@ func TestLoadSettings(t *testing.T) {
 				t.Errorf("key of %d bytes", len(s.RedisSealKey))
 			}
 		}},
-		{"refresh token expiry date", map[string]string{envRefreshTokenExp: "2027-01-02"}, nil, func(t *testing.T, s *settings) {
-			if !s.RefreshTokenExpiry.Equal(time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)) {
+		{"refresh token expiry date", map[string]string{envRefreshTokenExp: "2037-01-02"}, nil, func(t *testing.T, s *settings) {
+			if !s.RefreshTokenExpiry.Equal(time.Date(2037, 1, 2, 0, 0, 0, 0, time.UTC)) {
 				t.Errorf("expiry %v", s.RefreshTokenExpiry)
 			}
 		}},
