@@ -25,7 +25,7 @@ import (
 // says: eBay answers errorId 1003 to "Application Access Token v^1.1…".
 //
 // A Transport is safe for concurrent use. Do not change its fields after
-// first use (AllowedHosts is read once), and do not copy it after first use.
+// first use (its fields are read once), and do not copy it after first use.
 type Transport struct {
 	// Source supplies the token. Required.
 	Source TokenSource
@@ -40,7 +40,14 @@ type Transport struct {
 	// it over http elsewhere fails and nothing is sent. Nil: none.
 	AllowHTTPHosts []string
 
-	policy atomic.Pointer[tokenPolicy] // the hosts, parsed on first use
+	resolved atomic.Pointer[resolved] // the fields, read on first use
+}
+
+// resolved is what a Transport works out from its fields once: the hosts
+// parsed, and the Source's authorizer if it has one.
+type resolved struct {
+	policy *tokenPolicy
+	auth   authorizer // nil: Source is a plain TokenSource
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -59,18 +66,18 @@ var defaultHosts, _ = parseHosts(DefaultAllowedHosts(Production))
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	p, err := t.tokenPolicy()
+	r, err := t.resolve()
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	if ok, err := p.check(req.URL); err != nil {
+	if ok, err := r.policy.check(req.URL); err != nil {
 		closeBody(req)
 		return nil, err
 	} else if !ok {
 		return t.base().RoundTrip(req)
 	}
-	tok, header, err := t.token(req.Context())
+	tok, header, err := t.token(req.Context(), r.auth)
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -129,7 +136,7 @@ func (t *Transport) retry(req *http.Request, tok *Token, resp *http.Response, re
 	if refresh {
 		fresh, err = rf.Refresh(req.Context(), tok)
 	} else {
-		fresh, _, err = t.token(req.Context())
+		fresh, _, err = t.token(req.Context(), nil)
 	}
 	if err != nil || fresh == nil || fresh.AccessToken == tok.AccessToken {
 		if body != nil {
@@ -213,8 +220,11 @@ type peekedBody struct {
 }
 
 // token returns the token and its header value.
-func (t *Transport) token(ctx context.Context) (*Token, string, error) {
-	if a, ok := t.Source.(authorizer); ok {
+func (t *Transport) token(ctx context.Context, a authorizer) (*Token, string, error) {
+	if a == nil {
+		a, _ = t.Source.(authorizer)
+	}
+	if a != nil {
 		return a.authorize(ctx)
 	}
 	if t.Source == nil {
@@ -230,18 +240,21 @@ func (t *Transport) token(ctx context.Context) (*Token, string, error) {
 	return tok, "Bearer " + tok.AccessToken, nil
 }
 
-// tokenPolicy returns AllowedHosts and AllowHTTPHosts parsed, parsing
-// them on first use.
-func (t *Transport) tokenPolicy() (*tokenPolicy, error) {
-	if p := t.policy.Load(); p != nil {
-		return p, nil
+// resolve returns what the Transport's fields say, working it out on
+// first use: AllowedHosts and AllowHTTPHosts parsed, and whether Source is
+// an authorizer (so that the hot path asserts no interface).
+func (t *Transport) resolve() (*resolved, error) {
+	if r := t.resolved.Load(); r != nil {
+		return r, nil
 	}
 	p, err := newTokenPolicy(t.AllowedHosts, t.AllowHTTPHosts)
 	if err != nil {
 		return nil, err
 	}
-	t.policy.Store(p)
-	return p, nil
+	r := &resolved{policy: p}
+	r.auth, _ = t.Source.(authorizer)
+	t.resolved.Store(r)
+	return r, nil
 }
 
 func (t *Transport) base() http.RoundTripper {
