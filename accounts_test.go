@@ -19,14 +19,14 @@ import (
 type sellers struct {
 	srv    *ebaytest.Server
 	clock  *ebaytest.Clock
-	store  *ebayauth.MemoryStore
+	store  *savedStore
 	a      *ebayauth.Accounts
 	events chan ebayauth.Event
 }
 
 func newSellers(t *testing.T, opts ...ebayauth.AccountsOption) *sellers {
 	t.Helper()
-	s := &sellers{srv: ebaytest.NewServer(), clock: ebaytest.NewClock(start), store: ebayauth.NewMemoryStore(),
+	s := &sellers{srv: ebaytest.NewServer(), clock: ebaytest.NewClock(start), store: newSavedStore(),
 		events: make(chan ebayauth.Event, 1000)}
 	t.Cleanup(s.srv.Close)
 	s.srv.SetNow(s.clock.Now)
@@ -36,7 +36,7 @@ func newSellers(t *testing.T, opts ...ebayauth.AccountsOption) *sellers {
 
 // accounts returns another Accounts over store, as another replica would
 // have.
-func (s *sellers) accounts(t *testing.T, store *ebayauth.MemoryStore, opts ...ebayauth.AccountsOption) *ebayauth.Accounts {
+func (s *sellers) accounts(t *testing.T, store *savedStore, opts ...ebayauth.AccountsOption) *ebayauth.Accounts {
 	t.Helper()
 	a, err := ebayauth.NewAccounts(ebayauth.Config{
 		ClientID: ebaytest.ClientID, ClientSecret: ebaytest.ClientSecret, RuName: ebaytest.RuName,
@@ -257,7 +257,7 @@ func TestAccountsEvictIdleManagers(t *testing.T) {
 	if back == first {
 		t.Fatal("u-1's Manager was not evicted with 5 sellers and room for 2")
 	}
-	syncUntil(t, back, tok1)
+	syncUntil(t, back, s.store, tok1)
 	if got, err := back.Token(ctx); err != nil || got.AccessToken != tok1.AccessToken {
 		t.Errorf("the returning seller's token: %v, %v; want the stored one", got, err)
 	}

@@ -19,7 +19,7 @@ import (
 // it at once and keeps serving it through an identity outage until it
 // expires.
 func TestRestartedManagerServesStaleStoredToken(t *testing.T) {
-	store := ebayauth.NewMemoryStore()
+	store := newSavedStore()
 	f := newFixture(t, func(c *ebayauth.Config) { c.Store = store })
 	tok := f.token(t)
 	f.m.Close() // the first process ends; Close waits for its write to the store
@@ -53,7 +53,7 @@ func TestRestartedManagerServesStaleStoredToken(t *testing.T) {
 // revoked, every process sharing the store reports it (unhealthy) until one
 // replaces it, with one mint.
 func TestRejectedTokenReportedEverywhere(t *testing.T) {
-	store := ebayauth.NewMemoryStore()
+	store := newSavedStore()
 	a := newFixture(t, func(c *ebayauth.Config) { c.Store = store })
 	b := newFixtureOn(t, a, func(c *ebayauth.Config) { c.Store = store })
 	tok := a.token(t)
@@ -61,7 +61,7 @@ func TestRejectedTokenReportedEverywhere(t *testing.T) {
 	if err := a.m.Validate(context.Background()); err != nil {
 		t.Fatalf("Validate of a good token: %v", err)
 	}
-	syncUntil(t, b.m, tok)
+	syncUntil(t, b.m, store, tok)
 	sa, sb := a.m.Status(), b.m.Status()
 	if sa.LastValidation.IsZero() || !sb.LastValidation.Equal(sa.LastValidation) || !sb.LastRefresh.Equal(sa.LastRefresh) ||
 		sb.ValidationError != "" || sb.State != sa.State || !sb.Expiry.Equal(sa.Expiry) || !sb.RefreshAt.Equal(sa.RefreshAt) {
@@ -92,7 +92,7 @@ func TestRejectedTokenReportedEverywhere(t *testing.T) {
 	if got := a.srv.Mints(ebaytest.GrantClientCredentials) - before; got != 1 {
 		t.Errorf("mints to replace the rejected token = %d; want 1", got)
 	}
-	syncUntil(t, a.m, fresh)
+	syncUntil(t, a.m, store, fresh)
 	for name, m := range map[string]*ebayauth.Manager{"validating": a.m, "other": b.m} {
 		if st := m.Status(); st.State != ebayauth.StateFresh || !st.Healthy || st.ValidationError != "" {
 			t.Errorf("%s process after the replacement: %s healthy=%v validation %q; want fresh and healthy", name, st.State, st.Healthy, st.ValidationError)

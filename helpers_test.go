@@ -130,11 +130,32 @@ func secretsIn(s string, list ...string) []string {
 	return found
 }
 
-// syncUntil syncs m with its store until it holds tok: a Manager writes a
-// token it minted to the store just after handing it out.
-func syncUntil(t *testing.T, m *ebayauth.Manager, tok *ebayauth.Token) {
+// savedStore is a MemoryStore that says when a Save has returned: a
+// Manager writes a token it minted just after handing it out, and tests
+// wait for that on saved instead of polling.
+type savedStore struct {
+	*ebayauth.MemoryStore
+	saved chan struct{}
+}
+
+func newSavedStore() *savedStore {
+	return &savedStore{MemoryStore: ebayauth.NewMemoryStore(), saved: make(chan struct{}, 100)}
+}
+
+func (s *savedStore) Save(ctx context.Context, key string, rec *ebayauth.Record) error {
+	err := s.MemoryStore.Save(ctx, key, rec)
+	select {
+	case s.saved <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// syncUntil syncs m with store until m holds tok, waiting for the store's
+// saves in between.
+func syncUntil(t *testing.T, m *ebayauth.Manager, store *savedStore, tok *ebayauth.Token) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	timeout := time.After(10 * time.Second)
 	for {
 		if err := m.Sync(context.Background()); err != nil {
 			t.Fatalf("Sync: %v", err)
@@ -142,9 +163,10 @@ func syncUntil(t *testing.T, m *ebayauth.Manager, tok *ebayauth.Token) {
 		if m.Status().Fingerprint == tok.Fingerprint() {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-store.saved:
+		case <-timeout:
 			t.Fatalf("the store does not hold token %v after 10 s", tok)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

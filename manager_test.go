@@ -463,7 +463,7 @@ func TestTokenNeverPrintsSecret(t *testing.T) {
 }
 
 func TestSyncAndRefreshIfDue(t *testing.T) {
-	store := ebayauth.NewMemoryStore()
+	store := newSavedStore()
 	f := newFixture(t, func(c *ebayauth.Config) { c.Store = store })
 	reader := newFixtureOn(t, f, func(c *ebayauth.Config) { c.Store = store })
 
@@ -478,7 +478,7 @@ func TestSyncAndRefreshIfDue(t *testing.T) {
 	if s := reader.m.Status(); s.State != ebayauth.StateNone {
 		t.Fatalf("reader state before Sync = %s", s.State)
 	}
-	syncUntil(t, reader.m, tok)
+	syncUntil(t, reader.m, store, tok)
 	if s := reader.m.Status(); s.State != ebayauth.StateFresh || s.Fingerprint != tok.Fingerprint() {
 		t.Errorf("reader after Sync: %s %s; want fresh %s", s.State, s.Fingerprint, tok.Fingerprint())
 	}

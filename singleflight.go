@@ -406,7 +406,7 @@ func (m *Manager) recordOf(e *entry) *Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec := &Record{Token: e.tok, Minted: e.minted, RefreshTokenExpiry: m.rtExpiry, Account: m.cfg.account}
-	if e == m.cur.Load() || e.tok.AccessToken == m.curToken() {
+	if e.tok.AccessToken == m.curToken() {
 		rec.Validated, rec.ValidationError = m.validated, m.validErr
 	}
 	return rec

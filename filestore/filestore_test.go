@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/internal/logtest"
 	"github.com/ebayauth/ebayauth/storetest"
 )
 
@@ -247,28 +248,11 @@ func TestProcesses(t *testing.T) {
 	}
 }
 
-// recorder is a slog.Handler that keeps the records it is given.
-type recorder struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *recorder) WithGroup(string) slog.Handler            { return r }
-func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.records = append(r.records, rec)
-	return nil
-}
-
-func (r *recorder) warnings() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// warnings counts the warnings rec kept.
+func warnings(rec *logtest.Recorder) int {
 	n := 0
-	for _, rec := range r.records {
-		if rec.Level == slog.LevelWarn {
+	for _, l := range rec.Lines() {
+		if strings.HasPrefix(l, "WARN ") {
 			n++
 		}
 	}
@@ -296,7 +280,7 @@ func TestCorruptFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			rec := &recorder{}
+			rec := &logtest.Recorder{}
 			s := newStore(t, WithLogger(slog.New(rec)))
 			if err := os.WriteFile(s.Path(), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
@@ -305,7 +289,7 @@ func TestCorruptFile(t *testing.T) {
 			if got, err := s.Load(ctx, key); !errors.Is(err, ebayauth.ErrNotFound) {
 				t.Fatalf("Load from a corrupt file = %v, %v; want ErrNotFound", got, err)
 			}
-			if got := rec.warnings() > 0; got != tt.warn {
+			if got := warnings(rec) > 0; got != tt.warn {
 				t.Errorf("warned: %v; want %v", got, tt.warn)
 			}
 			unlock, err := s.Lock(ctx, key, time.Minute)
@@ -336,11 +320,9 @@ func TestCorruptFile(t *testing.T) {
 			if strings.Contains(string(b), "secret") {
 				t.Errorf("file after Save still holds what was there before")
 			}
-			for _, r := range rec.records {
-				var msg strings.Builder
-				r.Attrs(func(a slog.Attr) bool { msg.WriteString(a.String()); return true })
-				if strings.Contains(r.Message+msg.String(), "secret") {
-					t.Errorf("warning quotes the file: %s %s", r.Message, msg.String())
+			for _, l := range rec.Lines() {
+				if strings.Contains(l, "secret") {
+					t.Errorf("warning quotes the file: %s", l)
 				}
 			}
 		})

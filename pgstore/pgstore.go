@@ -87,6 +87,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/internal/scrub"
 )
 
 // DefaultSchema is the schema of a Store made without WithSchema.
@@ -232,14 +233,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	secrets := dsnPasswords(dsn)
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("pgstore: invalid DSN: %w", err), secrets)
+		return nil, scrub.Error(fmt.Errorf("pgstore: invalid DSN: %w", err), secrets...)
 	}
 	if pw := pcfg.ConnConfig.Password; pw != "" {
 		secrets = append(secrets, pw)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("pgstore: open: %w", err), secrets)
+		return nil, scrub.Error(fmt.Errorf("pgstore: open: %w", err), secrets...)
 	}
 	s, err := newStore(ctx, pool, true, &cfg, secrets)
 	if err != nil {
@@ -325,7 +326,7 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	} else {
 		err = fmt.Errorf("pgstore: %s: %w", op, err)
 	}
-	return scrub(err, s.secrets)
+	return scrub.Error(err, s.secrets...)
 }
 
 // unreadable logs that the value of what (a table's row) cannot be read,
@@ -358,34 +359,6 @@ func ctxErr(ctx context.Context, op string) error {
 	}
 	return nil
 }
-
-// scrub returns err, or, if its message holds one of the secrets, an error
-// with each replaced by xxxxx that still matches what err matches.
-func scrub(err error, secrets []string) error {
-	msg := err.Error()
-	for _, pw := range secrets {
-		if pw == "" {
-			continue
-		}
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		if q := strconv.Quote(pw); q[1:len(q)-1] != pw { // as %q shows it
-			msg = strings.ReplaceAll(msg, q[1:len(q)-1], "xxxxx")
-		}
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &scrubbedError{msg, err}
-}
-
-// scrubbedError is an error whose message had a password removed.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // kvPassword finds password and sslpassword settings in a keyword/value
 // DSN, quoted or not.

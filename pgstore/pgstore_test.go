@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/internal/logtest"
 	"github.com/ebayauth/ebayauth/pgstore"
 	"github.com/ebayauth/ebayauth/storetest"
 )
@@ -481,41 +481,13 @@ func wantUnreadable(t *testing.T, s *pgstore.Store, key, id string) {
 	}
 }
 
-// recorder is a slog.Handler that keeps what it is given.
-type recorder struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *recorder) WithGroup(string) slog.Handler            { return r }
-func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
-	var b strings.Builder
-	b.WriteString(rec.Level.String() + " " + rec.Message)
-	rec.Attrs(func(a slog.Attr) bool {
-		b.WriteString(" " + a.String())
-		return true
-	})
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, b.String())
-	return nil
-}
-
-func (r *recorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.lines)
-}
-
 // TestUnreadable checks that a token record or an account that does not
 // open is an error matching ErrUnreadable, that shows no credential, and
 // that reading leaves the row as it was.
 func TestUnreadable(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	var log recorder
+	var log logtest.Recorder
 	s := e.store(t, pgstore.WithLogger(slog.New(&log)))
 	tokens, accounts := e.table("tokens"), e.table("accounts")
 
@@ -615,7 +587,7 @@ func TestUnreadable(t *testing.T) {
 			}
 		})
 	}
-	lines := log.all()
+	lines := log.Lines()
 	if len(lines) == 0 {
 		t.Error("nothing logged about unreadable values")
 	}
@@ -681,7 +653,7 @@ func TestSaveOverUnreadable(t *testing.T) {
 // with a warning, and that a plausible one is not.
 func TestLockImplausibleLease(t *testing.T) {
 	e := newEnv(t)
-	var log recorder
+	var log logtest.Recorder
 	s := e.store(t, pgstore.WithLogger(slog.New(&log)))
 	ctx := context.Background()
 	tests := []struct {
@@ -702,7 +674,7 @@ func TestLockImplausibleLease(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := len(log.all())
+			n := len(log.Lines())
 			unlock, err := s.Lock(ctx, key, tt.lease)
 			if !tt.broken {
 				if !errors.Is(err, ebayauth.ErrLocked) {
@@ -713,7 +685,7 @@ func TestLockImplausibleLease(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Lock(%v) over a lease %s ahead: %v; want the lock", tt.lease, tt.ahead, err)
 			}
-			if lines := log.all(); len(lines) != n+1 || !strings.Contains(lines[n], "implausible") {
+			if lines := log.Lines(); len(lines) != n+1 || !strings.Contains(lines[n], "implausible") {
 				t.Errorf("log after breaking a lock: %q; want one warning about an implausible lease", lines[n:])
 			}
 			// The broken lock is ours now, with our lease.
@@ -811,12 +783,12 @@ func TestNewerSchema(t *testing.T) {
 	if _, err := e.pool.Exec(ctx, "INSERT INTO "+e.table("schema_migrations")+" (version, name) VALUES (9999, '9999_future.sql')"); err != nil {
 		t.Fatal(err)
 	}
-	var log recorder
+	var log logtest.Recorder
 	s := e.store(t, pgstore.WithLogger(slog.New(&log)))
 	if err := s.Save(ctx, storetest.Key(t), storetest.NewRecord(time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if lines := log.all(); len(lines) != 1 || !strings.Contains(lines[0], "newer") {
+	if lines := log.Lines(); len(lines) != 1 || !strings.Contains(lines[0], "newer") {
 		t.Errorf("log = %q; want one warning that the schema is newer", lines)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // resealPage is how many rows Reseal reads at a time.
@@ -22,88 +24,36 @@ func (s *Store) Reseal(ctx context.Context) (int, error) {
 	}
 	cur := s.seal.currentID()
 	n, bad := 0, 0
-
-	// Token records.
-	for after := ""; ; {
-		type row struct {
-			key     string
-			exp     int64
-			account *string
-			payload []byte
-		}
-		rows, err := s.pool.Query(ctx, s.q.resealTokensPage, after, cur[:], resealPage)
+	for _, t := range []struct {
+		table, what, page, update string
+		scan                      func(pgx.Rows) (resealRow, error)
+	}{
+		{tokensTable, "token record", s.q.resealTokensPage, s.q.resealToken, func(rows pgx.Rows) (resealRow, error) {
+			var (
+				key     string
+				exp     int64
+				account *string
+				payload []byte
+			)
+			err := rows.Scan(&key, &exp, &account, &payload)
+			return resealRow{key, payload, func() ([]byte, error) {
+				_, js, err := s.openRecord(key, exp, account, payload)
+				return js, err
+			}}, err
+		}},
+		{accountsTable, "account", s.q.resealAccountsPage, s.q.resealAccount, func(rows pgx.Rows) (resealRow, error) {
+			var (
+				id     string
+				sealed []byte
+			)
+			err := rows.Scan(&id, &sealed)
+			return resealRow{id, sealed, func() ([]byte, error) { return s.seal.open(accountsTable, id, sealed) }}, err
+		}},
+	} {
+		tn, tbad, err := s.resealTable(ctx, cur[:], t.table, t.what, t.page, t.update, t.scan)
+		n, bad = n+tn, bad+tbad
 		if err != nil {
-			return n, s.fail(ctx, "reseal", err)
-		}
-		var page []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.key, &r.exp, &r.account, &r.payload); err != nil {
-				rows.Close()
-				return n, s.fail(ctx, "reseal", err)
-			}
-			page = append(page, r)
-		}
-		if err := rows.Err(); err != nil {
-			return n, s.fail(ctx, "reseal", err)
-		}
-		for _, r := range page {
-			after = r.key
-			_, js, err := s.openRecord(r.key, r.exp, r.account, r.payload)
-			if err != nil {
-				bad++
-				_ = s.unreadable(ctx, "reseal", "token record", r.key, err)
-				continue
-			}
-			tag, err := s.pool.Exec(ctx, s.q.resealToken, r.key, r.payload, s.seal.seal(tokensTable, r.key, js))
-			if err != nil {
-				return n, s.fail(ctx, "reseal", err)
-			}
-			n += int(tag.RowsAffected())
-		}
-		if len(page) < resealPage {
-			break
-		}
-	}
-
-	// Accounts' refresh tokens.
-	for after := ""; ; {
-		type row struct {
-			id     string
-			sealed []byte
-		}
-		rows, err := s.pool.Query(ctx, s.q.resealAccountsPage, after, cur[:], resealPage)
-		if err != nil {
-			return n, s.fail(ctx, "reseal", err)
-		}
-		var page []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.sealed); err != nil {
-				rows.Close()
-				return n, s.fail(ctx, "reseal", err)
-			}
-			page = append(page, r)
-		}
-		if err := rows.Err(); err != nil {
-			return n, s.fail(ctx, "reseal", err)
-		}
-		for _, r := range page {
-			after = r.id
-			rt, err := s.seal.open(accountsTable, r.id, r.sealed)
-			if err != nil {
-				bad++
-				_ = s.unreadable(ctx, "reseal", "account", r.id, err)
-				continue
-			}
-			tag, err := s.pool.Exec(ctx, s.q.resealAccount, r.id, r.sealed, s.seal.seal(accountsTable, r.id, rt))
-			if err != nil {
-				return n, s.fail(ctx, "reseal", err)
-			}
-			n += int(tag.RowsAffected())
-		}
-		if len(page) < resealPage {
-			break
+			return n, err
 		}
 	}
 
@@ -113,4 +63,56 @@ func (s *Store) Reseal(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("pgstore: reseal: %w: %d values do not open with this store's keys; they are left as they are", ErrUnreadable, bad)
 	}
 	return n, nil
+}
+
+// resealRow is a row Reseal reads: its key, the value as stored, and how
+// to open it.
+type resealRow struct {
+	key  string
+	old  []byte
+	open func() ([]byte, error)
+}
+
+// resealTable re-seals, page by page in key order, the rows of table that
+// page (a query taking after, the current key id and a limit) returns, with
+// update (taking the key, the old value and the new one; it changes nothing
+// if the row changed meanwhile). It returns how many rows it re-sealed and
+// how many it could not open.
+func (s *Store) resealTable(ctx context.Context, cur []byte, table, what, page, update string,
+	scan func(pgx.Rows) (resealRow, error)) (n, bad int, err error) {
+	for after := ""; ; {
+		rows, err := s.pool.Query(ctx, page, after, cur, resealPage)
+		if err != nil {
+			return n, bad, s.fail(ctx, "reseal", err)
+		}
+		var got []resealRow
+		for rows.Next() {
+			r, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return n, bad, s.fail(ctx, "reseal", err)
+			}
+			got = append(got, r)
+		}
+		if err := rows.Err(); err != nil {
+			return n, bad, s.fail(ctx, "reseal", err)
+		}
+		for _, r := range got {
+			after = r.key
+			plain, err := r.open()
+			if err != nil {
+				bad++
+				_ = s.unreadable(ctx, "reseal", what, r.key, err)
+				continue
+			}
+			tag, err := s.pool.Exec(ctx, update, r.key, r.old, s.seal.seal(table, r.key, plain))
+			if err != nil {
+				return n, bad, s.fail(ctx, "reseal", err)
+			}
+			n += int(tag.RowsAffected())
+		}
+		if len(got) < resealPage {
+			return n, bad, nil
+		}
+	}
 }

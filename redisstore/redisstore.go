@@ -59,6 +59,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/internal/scrub"
 )
 
 // DefaultPrefix is the key prefix of a Store made without WithPrefix.
@@ -200,7 +201,7 @@ func parseURL(rawURL string) (*redis.Options, error) {
 		opt, err = redis.ParseURL(rawURL)
 	}
 	if err != nil {
-		return nil, scrub(fmt.Errorf("redisstore: invalid Redis URL %s: %w", shown, err), rawURL)
+		return nil, scrub.Error(fmt.Errorf("redisstore: invalid Redis URL %s: %w", shown, err), passwordsOf(rawURL)...)
 	}
 	return opt, nil
 }
@@ -286,29 +287,6 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
-
-// scrub returns err, or if its message holds the password of rawURL (as
-// written or unescaped) an error with the password replaced by xxxxx,
-// which still matches the errors err matches.
-func scrub(err error, rawURL string) error {
-	msg := err.Error()
-	for _, pw := range passwordsOf(rawURL) {
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &scrubbedError{msg, err}
-}
-
-// scrubbedError is an error whose message had a password removed.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return errors.Unwrap(e.err) }
 
 // passwordsOf returns the password in rawURL as written and unescaped.
 func passwordsOf(rawURL string) []string {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ebayauth/ebayauth"
+	"github.com/ebayauth/ebayauth/internal/logtest"
 	"github.com/ebayauth/ebayauth/internal/redistest"
 	"github.com/ebayauth/ebayauth/storetest"
 )
@@ -68,34 +68,6 @@ func TestConformanceOpen(t *testing.T) {
 		})
 		return s
 	})
-}
-
-// recorder is a slog.Handler that keeps the records it is given.
-type recorder struct {
-	mu      sync.Mutex
-	records []string
-}
-
-func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *recorder) WithGroup(string) slog.Handler            { return r }
-func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
-	var b strings.Builder
-	b.WriteString(rec.Level.String() + " " + rec.Message)
-	rec.Attrs(func(a slog.Attr) bool {
-		b.WriteString(" " + a.String())
-		return true
-	})
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.records = append(r.records, b.String())
-	return nil
-}
-
-func (r *recorder) lines() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.records)
 }
 
 func mustLoad(t *testing.T, s *Store, key string, want *ebayauth.Record) {
@@ -317,14 +289,14 @@ func TestUnreadable(t *testing.T) {
 			prefix, key := srv.Prefix(t), storetest.Key(t)
 			tt.plant(t, c, prefix, key)
 			planted := dump(t, c, prefix+"token:"+key)
-			rec := &recorder{}
+			rec := &logtest.Recorder{}
 			s := newStoreOn(t, c, append(tt.opts, WithPrefix(prefix), WithLogger(slog.New(rec)))...)
 			wantUnreadable(t, s, key)
-			if lines := rec.lines(); len(lines) != 1 {
+			if lines := rec.Lines(); len(lines) != 1 {
 				t.Errorf("the first Load logged %d lines; want 1 warning:\n%s", len(lines), strings.Join(lines, "\n"))
 			}
 			wantUnreadable(t, s, key) // the value is still there
-			for _, l := range rec.lines() {
+			for _, l := range rec.Lines() {
 				if !strings.HasPrefix(l, "WARN ") || strings.Contains(l, "secret") {
 					t.Errorf("logged %q; want a warning that quotes no value", l)
 				}
